@@ -1,0 +1,11 @@
+package gemel.engine.model;
+
+/**
+ * One forward step for a batch: {@code embeds} [batch, tokens, inputWidth] row-major.
+ * {@code attentionMask} [batch, pastLength + tokens] with 1 for real positions and 0 for padding,
+ * or null for all ones. {@code positions} [batch, tokens] or null: then they are derived from the
+ * mask as Hugging Face does in generation (cumulative sum of the mask minus one; OPT adds its
+ * offset of 2 itself).
+ */
+public record DecoderInput(float[] embeds, int batch, int tokens, int[] attentionMask, int[] positions) {
+}
