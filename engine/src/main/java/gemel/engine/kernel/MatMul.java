@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * over all cores.
  */
 public final class MatMul {
-    private static final VectorSpecies<Float> F = StoredFloats.F;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int TILE_BYTES = 256 * 1024;       // a converted weight block, and a token block, fit in L2
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
@@ -69,7 +69,7 @@ public final class MatMul {
     private static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         int rows = o1 - o0;
         float[] wt = scratch(rows * in); // [rows, in] fp32
-        StoredFloats.read(w, (long) o0 * in, wt, 0, rows * in);
+        w.copyTo((long) o0 * in, wt, 0, rows * in);
         int tokenBlock = Math.max(4, (TILE_BYTES / (4 * Math.max(1, in))) & ~3);
         for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
             int t1 = Math.min(tokens, t0 + tokenBlock);

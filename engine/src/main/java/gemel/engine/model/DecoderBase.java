@@ -4,7 +4,6 @@ import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
 import gemel.engine.kernel.Attention;
 import gemel.engine.kernel.Parallel;
-import gemel.engine.kernel.StoredFloats;
 import java.nio.file.Path;
 
 /**
@@ -54,7 +53,7 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         if (tokenId < 0 || tokenId >= embedTokens.dim(0))
             throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary [0, " + embedTokens.dim(0) + ") of " + configFile);
         int width = shape.inputWidth();
-        StoredFloats.read(embedTokens, (long) tokenId * width, out, offset, width);
+        embedTokens.copyTo((long) tokenId * width, out, offset, width);
     }
 
     @Override
