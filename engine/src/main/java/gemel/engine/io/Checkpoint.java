@@ -37,18 +37,14 @@ public final class Checkpoint {
         if (!Files.isDirectory(path)) throw new IllegalArgumentException("no such checkpoint file or folder: " + path);
         if (Files.isRegularFile(path.resolve(SAFETENSORS))) return SafetensorsFile.open(path.resolve(SAFETENSORS));
         if (Files.isRegularFile(path.resolve(SAFETENSORS_INDEX))) return openSharded(path.resolve(SAFETENSORS_INDEX), SafetensorsFile::open);
-        if (Files.isRegularFile(path.resolve(TORCH))) return openTorch(path.resolve(TORCH));
-        if (Files.isRegularFile(path.resolve(TORCH_INDEX))) return openSharded(path.resolve(TORCH_INDEX), Checkpoint::openTorch);
+        if (Files.isRegularFile(path.resolve(TORCH))) return TorchCheckpoint.open(path.resolve(TORCH));
+        if (Files.isRegularFile(path.resolve(TORCH_INDEX))) return openSharded(path.resolve(TORCH_INDEX), TorchCheckpoint::open);
         throw new IllegalArgumentException("no weights in " + path + ": expected one of " + SAFETENSORS + ", " + SAFETENSORS_INDEX
                 + ", " + TORCH + ", " + TORCH_INDEX);
     }
 
     private static WeightSource openFile(Path file) {
-        return file.getFileName().toString().endsWith(".safetensors") ? SafetensorsFile.open(file) : openTorch(file);
-    }
-
-    private static WeightSource openTorch(Path file) {
-        throw new UnsupportedOperationException(file + ": PyTorch checkpoints are not readable yet");
+        return file.getFileName().toString().endsWith(".safetensors") ? SafetensorsFile.open(file) : TorchCheckpoint.open(file);
     }
 
     /** Opens every shard an index names and checks that each holds the tensors the index puts there. */
