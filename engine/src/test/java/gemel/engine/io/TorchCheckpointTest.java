@@ -99,6 +99,13 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void zip64ArchiveAsLargeCheckpointsUse() {
+        try (WeightSource mapper = TorchCheckpoint.open(FIXTURES.resolve("mapper_zip64.pkl"))) {
+            assertMatchesTorch("mapper.pkl", mapper);
+        }
+    }
+
+    @Test
     void shardedBinFolder() {
         Path folder = FIXTURES.resolve("sharded");
         try (WeightSource w = Checkpoint.open(folder)) {
