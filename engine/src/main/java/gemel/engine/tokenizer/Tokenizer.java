@@ -30,13 +30,13 @@ public final class Tokenizer {
     /** Without truncation or padding: a prompt of any length keeps every token. */
     private static final Map<String, String> DJL_OPTIONS = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
 
-    private final HuggingFaceTokenizer native_;
+    private final HuggingFaceTokenizer backend;
     private final TokenVocabulary vocabulary;
     private final Integer bos, eos, pad;        // null when the model has none
     private final boolean cleanUpSpaces;
 
-    private Tokenizer(HuggingFaceTokenizer native_, TokenVocabulary vocabulary, Integer bos, Integer eos, Integer pad, boolean cleanUpSpaces) {
-        this.native_ = native_;
+    private Tokenizer(HuggingFaceTokenizer backend, TokenVocabulary vocabulary, Integer bos, Integer eos, Integer pad, boolean cleanUpSpaces) {
+        this.backend = backend;
         this.vocabulary = vocabulary;
         this.bos = bos;
         this.eos = eos;
@@ -84,14 +84,14 @@ public final class Tokenizer {
 
     public int[] encode(String text, boolean addSpecialTokens) {
         Objects.requireNonNull(text, "text");
-        return toInts(native_.encode(text, addSpecialTokens, false));
+        return toInts(backend.encode(text, addSpecialTokens, false));
     }
 
     /** Encodes many texts at once (the native library spreads them over the cores); results in input order. */
     public List<int[]> encodeAll(List<String> texts, boolean addSpecialTokens) {
         String[] array = texts.toArray(String[]::new);
         for (int i = 0; i < array.length; i++) if (array[i] == null) throw new NullPointerException("text at index " + i + " is null");
-        Encoding[] encodings = native_.batchEncode(array, addSpecialTokens, false);
+        Encoding[] encodings = backend.batchEncode(array, addSpecialTokens, false);
         List<int[]> out = new ArrayList<>(encodings.length);
         for (Encoding e : encodings) out.add(toInts(e));
         return out;
@@ -107,7 +107,7 @@ public final class Tokenizer {
             if (!vocabulary.isKnown(ids[i])) throw new IllegalArgumentException("token id " + ids[i] + " at position " + i + " is not in the vocabulary (" + vocabulary.size() + " ids)");
             longs[i] = ids[i];
         }
-        String text = native_.decode(longs, skipSpecialTokens);
+        String text = backend.decode(longs, skipSpecialTokens);
         return cleanUpSpaces ? cleanUpTokenization(text) : text;
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +119,21 @@ class TokenizerTest {
         assertEquals(2, t.eosTokenId());
         assertEquals(0, t.padTokenId());
         assertEquals("Hello, world.", t.decode(t.encode("Hello , world ."), true));
+    }
+
+    /** A tokenizer.json may carry truncation and padding settings; a prompt must keep every token regardless. */
+    @Test
+    void truncationAndPaddingOfTheFileAreIgnored(@TempDir Path dir) throws IOException {
+        ObjectNode json = (ObjectNode) JSON.readTree(FIXTURES.resolve("llama-json/tokenizer.json").toFile());
+        json.set("truncation", JSON.readTree("{\"direction\": \"Right\", \"max_length\": 4, \"strategy\": \"LongestFirst\", \"stride\": 0}"));
+        json.set("padding", JSON.readTree("{\"strategy\": {\"Fixed\": 64}, \"direction\": \"Right\", \"pad_to_multiple_of\": null, "
+                + "\"pad_id\": 0, \"pad_type_id\": 0, \"pad_token\": \"<unk>\"}"));
+        Files.writeString(dir.resolve("tokenizer.json"), json.toString());
+        Files.copy(FIXTURES.resolve("llama-json/tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Tokenizer t = Tokenizer.load(dir);
+        for (JsonNode c : expected("expected-llama.json").get("cases")) {
+            assertArrayEquals(ints(c.get("ids")), t.encode(c.get("text").asText()), c.get("text").asText());
+        }
     }
 
     @Test
