@@ -1,6 +1,7 @@
 package gemel.engine.model;
 
 import gemel.engine.kernel.Attention;
+import java.util.Arrays;
 
 /**
  * The {@link KvCache} of the engine's decoders: per layer, one float array of keys and one of values,
@@ -128,7 +129,7 @@ public final class ArrayKvCache implements KvCache {
         Attention.Span own = new Attention.Span(keys[layer], values[layer], row * ownCapacity * kvWidth, kvWidth, positions - prefixLength);
         if (prefix == null) return new Attention.Span[] {own};
         Attention.Span[] shared = prefix.spans(layer, 0, prefixLength);
-        Attention.Span[] all = java.util.Arrays.copyOf(shared, shared.length + 1);
+        Attention.Span[] all = Arrays.copyOf(shared, shared.length + 1);
         all[shared.length] = own;
         return all;
     }
