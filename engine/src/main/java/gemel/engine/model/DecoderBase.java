@@ -89,17 +89,17 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         if (slidingWindow > 0 && total > slidingWindow)
             throw new IllegalArgumentException("a sequence of " + total + " positions exceeds sliding_window " + slidingWindow + " of "
                     + configFile + "; sliding-window attention is not implemented");
+        int[] rows = logitRows != null ? logitRows : allRows(batch * tokens);
+        for (int r : rows) {
+            if (r < 0 || r >= batch * tokens) throw new IllegalArgumentException("logit row " + r + " is not in [0, " + batch * tokens + ")");
+        }
         Step step = new Step(batch, tokens, past, mask, positions, kv);
         float[] x = embedInputs(input.embeds(), step);
         for (int l = 0; l < shape.layers(); l++) layer(l, x, step);
         kv.advance(tokens);
-        int[] rows = logitRows != null ? logitRows : allRows(step.rows());
         int hidden = shape.hiddenSize();
         float[] h = new float[rows.length * hidden];
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= step.rows()) throw new IllegalArgumentException("logit row " + rows[i] + " is not in [0, " + step.rows() + ")");
-            System.arraycopy(x, rows[i] * hidden, h, i * hidden, hidden);
-        }
+        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * hidden, h, i * hidden, hidden);
         return head(h, rows.length);
     }
 

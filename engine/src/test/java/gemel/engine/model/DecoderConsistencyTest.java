@@ -144,6 +144,10 @@ class DecoderConsistencyTest {
             var full = assertThrows(IllegalArgumentException.class,
                     () -> m.forward(new DecoderInput(embed(m, 5, 6, 7), 1, 3, null, null), m.newCache(1, 2), null));
             assertTrue(full.getMessage().contains("do not fit"), full.getMessage());
+            KvCache cache = m.newCache(1, 4);
+            var badRow = assertThrows(IllegalArgumentException.class, () -> m.forward(new DecoderInput(embed(m, 5, 6), 1, 2, null, null), cache, new int[] {2}));
+            assertTrue(badRow.getMessage().contains("logit row 2"), badRow.getMessage());
+            assertEquals(0, cache.length(), "a refused step leaves the cache as it was");
             var badId = assertThrows(IllegalArgumentException.class, () -> m.embed(m.shape().vocabSize(), new float[m.shape().inputWidth()], 0));
             assertTrue(badId.getMessage().contains("vocabulary"), badId.getMessage());
         }
