@@ -65,10 +65,16 @@ public final class EntityTree {
      * empty prefix allows the first tokens of the entries.
      */
     public int[] allowedNext(int[] prefix, int length) {
-        int node = walk(prefix, lastStart(prefix, length), length);
+        int node = nodeAfter(prefix, length);
         if (node < 0) return NONE;
         return Arrays.copyOfRange(token, firstChild[node], firstChild[node + 1]);
     }
+
+    /** The node {@link #allowedNext} reads its answer from (no copy), or -1 when there is none. */
+    public int nodeAfter(int[] prefix, int length) { return walk(prefix, lastStart(prefix, length), length); }
+
+    /** How many tokens may follow at {@code node} (0 at the end of an entry). */
+    public int childCount(int node) { return firstChild[node + 1] - firstChild[node]; }
 
     public int[] allowedNext(int[] prefix) { return allowedNext(prefix, prefix.length); }
 
