@@ -1,5 +1,6 @@
 package gemel.link;
 
+import gemel.engine.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -8,9 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
@@ -107,29 +106,15 @@ public final class EntityTree {
 
     /** Writes the tree to {@code file} atomically (a temporary file in the same folder, then a move). */
     public void save(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                CRC32 crc = new CRC32();
-                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                header.putLong(MAGIC).putInt(VERSION).putInt(startToken).putInt(entries).putInt(token.length).putInt(0).flip();
-                writeFully(ch, header);
-                writeInts(ch, firstChild, crc);
-                writeInts(ch, token, crc);
-                ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();
-                writeFully(ch, tail);
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write entity tree " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* the error above is what matters */ }
-        }
+        AtomicFile.write(file, ch -> {
+            CRC32 crc = new CRC32();
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            header.putLong(MAGIC).putInt(VERSION).putInt(startToken).putInt(entries).putInt(token.length).putInt(0).flip();
+            AtomicFile.writeFully(ch, header);
+            writeInts(ch, firstChild, crc);
+            writeInts(ch, token, crc);
+            AtomicFile.writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip());
+        });
     }
 
     private static void writeInts(FileChannel ch, int[] values, CRC32 crc) throws IOException {
@@ -140,13 +125,9 @@ public final class EntityTree {
             buf.asIntBuffer().put(values, i, n);
             buf.limit(n * 4);
             crc.update(buf.duplicate());
-            writeFully(ch, buf);
+            AtomicFile.writeFully(ch, buf);
             i += n;
         }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) ch.write(buf);
     }
 
     /** Reads a tree written by {@link #save}; a truncated, corrupted or foreign file is an error naming it. */
