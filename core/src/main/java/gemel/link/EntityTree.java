@@ -77,9 +77,6 @@ public final class EntityTree {
 
     public int[] allowedNext(int[] prefix) { return allowedNext(prefix, prefix.length); }
 
-    /** True when {@code sequence} is a path from the root (an entry or a prefix of one). */
-    public boolean hasPrefix(int[] sequence) { return walk(sequence, 0, sequence.length) >= 0; }
-
     private int lastStart(int[] prefix, int length) {
         for (int i = length - 1; i >= 0; i--) if (prefix[i] == startToken) return i;
         return 0;

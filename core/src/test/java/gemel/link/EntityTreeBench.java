@@ -43,7 +43,11 @@ public final class EntityTreeBench {
         long t1 = System.nanoTime();
         for (int round = 0; round < 20; round++)
             for (int[] e : sample)
-                for (int len = 2; len < e.length; len++) { sink += tree.nodeAfter(e, len); lookups++; }
+                for (int len = 2; len < e.length; len++) {
+                    int node = tree.nodeAfter(e, len);
+                    sink += node < 0 ? 0 : tree.childCount(node);
+                    lookups++;
+                }
         double walkNs = (System.nanoTime() - t1) / (double) lookups;
         long t2 = System.nanoTime();
         for (int round = 0; round < 20; round++)
