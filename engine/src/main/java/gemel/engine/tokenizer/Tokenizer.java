@@ -3,6 +3,7 @@ package gemel.engine.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,11 +55,12 @@ public final class Tokenizer {
         Path tokenizerJson = modelDir.resolve("tokenizer.json");
         Path vocab = modelDir.resolve("vocab.json");
         Path merges = modelDir.resolve("merges.txt");
-        JsonNode json;
+        ObjectNode json;
         Path source;
         if (Files.isRegularFile(tokenizerJson)) {
             json = readJson(tokenizerJson);
             source = tokenizerJson;
+            SpecialTokens.register(json, settings.allSpecial(), source);
         } else if (Files.isRegularFile(vocab) || Files.isRegularFile(merges)) {
             if (!Files.isRegularFile(vocab)) throw new IllegalArgumentException(modelDir + ": has merges.txt but no vocab.json");
             if (!Files.isRegularFile(merges)) throw new IllegalArgumentException(modelDir + ": has vocab.json but no merges.txt");
@@ -163,10 +165,10 @@ public final class Tokenizer {
         }
     }
 
-    private static JsonNode readJson(Path file) {
+    private static ObjectNode readJson(Path file) {
         JsonNode root = TokenizerSettings.readObject(file);
         if (root.isEmpty()) throw new IllegalArgumentException(file + ": empty JSON object");
-        return root;
+        return (ObjectNode) root;
     }
 
     private static int[] toInts(Encoding encoding) {
