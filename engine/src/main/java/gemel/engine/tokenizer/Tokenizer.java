@@ -74,7 +74,7 @@ public final class Tokenizer {
         }
         TokenVocabulary vocabulary = TokenVocabulary.of(json, source);
         JsonNode modelConfig = TokenizerSettings.readObject(modelDir.resolve("config.json"));
-        return new Tokenizer(createNative(json, source), vocabulary,
+        return new Tokenizer(createBackend(json, source), vocabulary,
                 specialId("bos_token", settings, vocabulary, modelConfig, modelDir),
                 specialId("eos_token", settings, vocabulary, modelConfig, modelDir),
                 specialId("pad_token", settings, vocabulary, modelConfig, modelDir),
@@ -91,6 +91,7 @@ public final class Tokenizer {
 
     /** Encodes many texts at once (the native library spreads them over the cores); results in input order. */
     public List<int[]> encodeAll(List<String> texts, boolean addSpecialTokens) {
+        if (texts.isEmpty()) return List.of();
         String[] array = texts.toArray(String[]::new);
         for (int i = 0; i < array.length; i++) if (array[i] == null) throw new NullPointerException("text at index " + i + " is null");
         Encoding[] encodings = backend.batchEncode(array, addSpecialTokens, false);
@@ -152,7 +153,7 @@ public final class Tokenizer {
         return id.asInt();
     }
 
-    private static HuggingFaceTokenizer createNative(JsonNode json, Path source) {
+    private static HuggingFaceTokenizer createBackend(JsonNode json, Path source) {
         // DJL otherwise probes the EC2 metadata address (seconds of time-outs off AWS) to report usage
         if (System.getenv("OPT_OUT_TRACKING") == null) System.setProperty("OPT_OUT_TRACKING", "true");
         byte[] bytes = json.toString().getBytes(StandardCharsets.UTF_8);
