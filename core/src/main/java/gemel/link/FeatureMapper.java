@@ -53,15 +53,6 @@ public final class FeatureMapper {
         return new FeatureMapper(dimClip, model.inputWidth(), k, model.architecture(), model.vocabSize(), w, b);
     }
 
-    /** A mapper for {@code model} holding the given parameters (copied). */
-    public static FeatureMapper of(ModelShape model, int dimClip, int k, float[] weight, float[] bias) {
-        int out = Math.multiplyExact(model.inputWidth(), k);
-        if (weight.length != (long) out * dimClip || bias.length != out)
-            throw new IllegalArgumentException("feature mapper parameters: weight " + weight.length + " and bias " + bias.length
-                    + " floats, expected [" + out + ", " + dimClip + "] and [" + out + "]");
-        return new FeatureMapper(dimClip, model.inputWidth(), k, model.architecture(), model.vocabSize(), weight.clone(), bias.clone());
-    }
-
     public int dimClip() { return dimClip; }
 
     /** Width of each produced token: the model's input-embedding width. */

@@ -29,18 +29,20 @@ class EntityTreeTest {
 
     /** The obvious tree: every prefix of every entry mapped to the set of tokens that follow it. */
     private static final class NaiveTree {
-        final Map<List<Integer>, TreeSet<Integer>> next = new HashMap<>();
+        final Map<List<Integer>, int[]> next = new HashMap<>();
         final Set<List<Integer>> prefixes = new HashSet<>();
 
         NaiveTree(List<int[]> entries) {
+            Map<List<Integer>, TreeSet<Integer>> sets = new HashMap<>();
             for (int[] e : entries) {
                 List<Integer> p = new ArrayList<>();
                 for (int t : e) {
-                    next.computeIfAbsent(List.copyOf(p), k -> new TreeSet<>()).add(t);
+                    sets.computeIfAbsent(List.copyOf(p), k -> new TreeSet<>()).add(t);
                     p.add(t);
                     prefixes.add(List.copyOf(p));
                 }
             }
+            sets.forEach((k, v) -> next.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
         }
 
         int[] allowed(int[] prefix) {
@@ -48,7 +50,7 @@ class EntityTreeTest {
             for (int i = prefix.length - 1; i >= 0; i--) if (prefix[i] == START) { from = i; break; }
             List<Integer> key = new ArrayList<>();
             for (int i = from; i < prefix.length; i++) key.add(prefix[i]);
-            return next.getOrDefault(key, new TreeSet<>()).stream().mapToInt(Integer::intValue).toArray();
+            return next.getOrDefault(key, new int[0]);
         }
     }
 
@@ -64,12 +66,20 @@ class EntityTreeTest {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    static List<int[]> wikiMelEntries() throws IOException {
+    private static List<int[]> wikiMel;
+
+    /** The 18,880 WikiMEL KB names in stand-in tokens (read once). */
+    static synchronized List<int[]> wikiMelEntries() throws IOException {
+        if (wikiMel == null) wikiMel = readWikiMelEntries();
+        return wikiMel;
+    }
+
+    private static List<int[]> readWikiMelEntries() throws IOException {
         Path file = Path.of(System.getProperty("gemel.shared"), "data/wikimel/qid2ne.json");
         JsonNode names = new ObjectMapper().readTree(file.toFile());
         List<int[]> entries = new ArrayList<>();
         for (Iterator<JsonNode> it = names.elements(); it.hasNext(); ) entries.add(standInTokens(it.next().asText()));
-        return entries;
+        return List.copyOf(entries);
     }
 
     private static EntityTree build(List<int[]> entries) {
