@@ -17,7 +17,8 @@ import java.util.Map;
  *
  * <p>The image name is the last path segment of {@code imgPath}. A record with an empty {@code imgPath}
  * has no image and is left out (counted in the notes). {@code "nil"} answers become {@value MelExample#NIL}.
- * When a record has no {@code entities}, the target is the knowledge base's name of its answer.
+ * When a record has no (or an empty) {@code entities}, the target is the knowledge base's name of its answer
+ * ({@value MelExample#NIL} for a NIL answer).
  */
 public final class MimicConverter {
     private MimicConverter() {}
@@ -64,8 +65,9 @@ public final class MimicConverter {
 
     private static String target(JsonNode record, String golden, KnowledgeBase kb, String where) {
         JsonNode entities = record.get("entities");
-        if (entities != null && !entities.isNull()) return JsonFiles.requireText(entities, where + " entities");
-        if (golden.equals(MelExample.NIL)) return MelExample.NIL;
+        boolean named = entities != null && !entities.isNull() && !(entities.isTextual() && entities.asText().isEmpty());
+        if (golden.equals(MelExample.NIL)) return named ? entities.asText() : MelExample.NIL;
+        if (named) return JsonFiles.requireText(entities, where + " entities");
         if (kb == null)
             throw new IllegalArgumentException(where + ": no 'entities' field and no knowledge base to name " + golden);
         return kb.byId(golden).orElseThrow(() -> new IllegalArgumentException(
