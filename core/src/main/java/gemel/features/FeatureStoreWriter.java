@@ -1,5 +1,6 @@
 package gemel.features;
 
+import gemel.data.AtomicFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -35,10 +36,8 @@ public final class FeatureStoreWriter implements AutoCloseable {
         if (dim <= 0) throw new IllegalArgumentException("feature dimension must be positive, got " + dim);
         this.target = target;
         this.dim = dim;
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        this.tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        this.out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
+        this.tmp = AtomicFiles.temporaryBeside(target);
+        this.out = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.WRITE), 1 << 16);
         this.row = ByteBuffer.allocate(dim * 4).order(ByteOrder.LITTLE_ENDIAN);
         out.write(new byte[FeatureStore.HEADER_BYTES]);   // filled in by commit()
     }

@@ -20,6 +20,7 @@ public final class Hdf5ImageFeatures implements ImageFeatures {
     private final Path file;
     private final HdfFile hdf;
     private final List<Dataset> datasets;   // row -> dataset
+    private final List<String> keys;        // row -> full path without the leading slash
     private final FeatureKeyIndex index;
     private final int dim;
 
@@ -27,6 +28,7 @@ public final class Hdf5ImageFeatures implements ImageFeatures {
         this.file = file;
         this.hdf = hdf;
         this.datasets = datasets;
+        this.keys = List.copyOf(keys);
         this.index = new FeatureKeyIndex(keys, file.toString());
         this.dim = dim;
     }
@@ -86,6 +88,9 @@ public final class Hdf5ImageFeatures implements ImageFeatures {
 
     @Override
     public int size() { return datasets.size(); }
+
+    /** Stored keys (dataset paths without the leading slash), in file order. */
+    public List<String> keys() { return keys; }
 
     @Override
     public float[] find(String key) {
