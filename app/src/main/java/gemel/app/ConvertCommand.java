@@ -4,7 +4,15 @@ import gemel.data.ConvertedData;
 import gemel.data.MimicConverter;
 import gemel.data.WikiDiverseConverter;
 import gemel.data.WikiMelConverter;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
+import gemel.data.MelDataset;
+import gemel.data.MelJsonlReader;
+import gemel.demos.DemoRetriever;
+import gemel.demos.DemosFile;
+import gemel.demos.EmbeddingCache;
+import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.ProgressMeter;
+import gemel.demos.SentenceEncoder;
 import gemel.features.FeatureStore;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.Hdf5ImageFeatures;
@@ -23,7 +31,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Convert published data sets into the reference's JSON lines (one file per split, plus kb.jsonl).",
         subcommands = {ConvertCommand.WikiMel.class, ConvertCommand.Mimic.class, ConvertCommand.WikiDiverse.class,
-                ConvertCommand.Features.class})
+                ConvertCommand.Features.class, ConvertCommand.Demos.class})
 public final class ConvertCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -148,6 +156,54 @@ public final class ConvertCommand implements Runnable {
                 w.commit();
                 System.out.printf("wrote %s: %,d vectors of %d%n", out, w.count(), in.dim());
             }
+        }
+    }
+
+    @Command(name = "demos", mixinStandardHelpOptions = true,
+            description = "Retrieve in-context demonstrations for every record of a JSON-lines file and save them "
+                    + "as a demos file ({\"demos\": [training indices]} per line, least similar first).")
+    static final class Demos implements Callable<Integer> {
+        @Option(names = "--train", required = true, description = "the training JSON lines (indices refer to its kept records: NIL dropped)")
+        Path train;
+
+        @Option(names = "--queries", description = "JSON lines to retrieve for (default: the training file itself, excluding each item's twins)")
+        Path queries;
+
+        @Option(names = "-n", defaultValue = "16", description = "demonstrations per record (default: ${DEFAULT-VALUE})")
+        int n;
+
+        @Option(names = "--encoder", description = "folder with model.onnx + tokenizer.json (default: all-MiniLM-L6-v2, built in)")
+        Path encoderDir;
+
+        @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of a --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+        PoolingMode pooling;
+
+        @Option(names = "--cache", description = "folder of cached training embeddings (default: beside the training file)")
+        Path cache;
+
+        @Option(names = "--out", required = true, description = "the demos file to write")
+        Path out;
+
+        @Override
+        public Integer call() { return guarded(this::retrieve); }
+
+        private void retrieve() throws IOException {
+            MelDataset training = MelJsonlReader.strict().read(train);
+            System.err.println(training.report().summary());
+            SentenceEncoder encoder = encoderDir == null ? OnnxSentenceEncoder.allMiniLmL6V2()
+                    : OnnxSentenceEncoder.fromFolder(encoderDir, pooling);
+            Path cacheDir = cache != null ? cache : train.toAbsolutePath().getParent().resolve("embeddings");
+            DemoRetriever retriever = DemoRetriever.build(training.examples(), encoder, new EmbeddingCache(cacheDir), System.err);
+            List<int[]> demos;
+            if (queries == null) {
+                demos = retriever.forTrainingSet(n, System.err);
+            } else {
+                MelDataset q = MelJsonlReader.strict().read(queries);
+                System.err.println(q.report().summary());
+                demos = retriever.forQueries(q.examples(), n, System.err);
+            }
+            DemosFile.write(out, demos);
+            System.out.printf("wrote %s: %,d records x %d demonstrations%n", out, demos.size(), n);
         }
     }
 }
