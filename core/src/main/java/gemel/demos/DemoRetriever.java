@@ -3,7 +3,6 @@ package gemel.demos;
 import gemel.data.MelExample;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.stream.IntStream;
@@ -75,9 +74,7 @@ public final class DemoRetriever {
     public List<int[]> forQueries(List<MelExample> queries, int n, PrintStream progress) {
         List<String> mentions = queries.stream().map(MelExample::mention).toList();
         float[][] embedded = EmbeddingCache.embed(encoder, mentions, progress);
-        List<int[]> out = new ArrayList<>(queries.size());
-        for (int i = 0; i < queries.size(); i++) out.add(forEmbedding(embedded[i], n));
-        return out;
+        return IntStream.range(0, embedded.length).parallel().mapToObj(i -> forEmbedding(embedded[i], n)).toList();
     }
 
     /** Demonstrations for a query given by its mention embedding (no exclusion). */
