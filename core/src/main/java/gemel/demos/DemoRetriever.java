@@ -30,7 +30,10 @@ public final class DemoRetriever {
     private final float[][] unit;          // [training.size()][dim], L2-normalised mention embeddings
     private final SentenceEncoder encoder;
 
-    /** {@code embeddings[i]} is the (not necessarily normalised) embedding of {@code training.get(i).mention()}. */
+    /**
+     * {@code embeddings[i]} is the (not necessarily normalised) embedding of {@code training.get(i).mention()};
+     * {@code encoder} embeds query mentions in {@link #forQueries} and may be null when queries come as embeddings.
+     */
     public DemoRetriever(List<MelExample> training, float[][] embeddings, SentenceEncoder encoder) {
         if (embeddings.length != training.size())
             throw new IllegalArgumentException(embeddings.length + " embeddings for " + training.size() + " training records");
@@ -72,6 +75,7 @@ public final class DemoRetriever {
 
     /** Demonstrations for dev/test queries (no exclusion), embedding their mentions. */
     public List<int[]> forQueries(List<MelExample> queries, int n, PrintStream progress) {
+        if (encoder == null) throw new IllegalStateException("this retriever has no sentence encoder to embed queries with");
         List<String> mentions = queries.stream().map(MelExample::mention).toList();
         float[][] embedded = EmbeddingCache.embed(encoder, mentions, progress);
         return IntStream.range(0, embedded.length).parallel().mapToObj(i -> forEmbedding(embedded[i], n)).toList();
