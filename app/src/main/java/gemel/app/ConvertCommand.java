@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -154,7 +155,7 @@ public final class ConvertCommand implements Runnable {
                     meter.advance(1);
                 }
                 w.commit();
-                System.out.printf("wrote %s: %,d vectors of %d%n", out, w.count(), in.dim());
+                System.out.printf(Locale.ROOT, "wrote %s: %,d vectors of %d%n", out, w.count(), in.dim());
             }
         }
     }
@@ -203,7 +204,7 @@ public final class ConvertCommand implements Runnable {
                 demos = retriever.forQueries(q.examples(), n, System.err);
             }
             DemosFile.write(out, demos);
-            System.out.printf("wrote %s: %,d records x %d demonstrations%n", out, demos.size(), n);
+            System.out.printf(Locale.ROOT, "wrote %s: %,d records x %d demonstrations%n", out, demos.size(), n);
         }
     }
 }

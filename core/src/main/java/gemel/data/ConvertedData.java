@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -52,16 +53,16 @@ public record ConvertedData(Map<String, List<MelExample>> splits, Map<String, In
             int m = split.getValue().size();
             int n = (int) split.getValue().stream().filter(MelExample::isNil).count();
             int v = (int) split.getValue().stream().filter(e -> !e.mentionInText()).count();
-            sb.append(String.format("%-6s %,7d records %,7d mentions %,6d NIL %,6d mentions not verbatim in text%n",
+            sb.append(String.format(Locale.ROOT, "%-6s %,7d records %,7d mentions %,6d NIL %,6d mentions not verbatim in text%n",
                     split.getKey(), r, m, n, v));
             records += r;
             mentions += m;
             nil += n;
             notVerbatim += v;
         }
-        sb.append(String.format("%-6s %,7d records %,7d mentions %,6d NIL %,6d mentions not verbatim in text%n",
+        sb.append(String.format(Locale.ROOT, "%-6s %,7d records %,7d mentions %,6d NIL %,6d mentions not verbatim in text%n",
                 "total", records, mentions, nil, notVerbatim));
-        if (knowledgeBase != null) sb.append(String.format("kb     %,7d entities%n", knowledgeBase.size()));
+        if (knowledgeBase != null) sb.append(String.format(Locale.ROOT, "kb     %,7d entities%n", knowledgeBase.size()));
         for (String note : notes) sb.append("note: ").append(note).append('\n');
         return sb.toString();
     }

@@ -2,6 +2,7 @@ package gemel.demos;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 
 /** Prints how far a long job is: items done, rate and time left; at most one line every few seconds. */
 public final class ProgressMeter {
@@ -35,11 +36,11 @@ public final class ProgressMeter {
         double seconds = Math.max(1e-9, (now - start) / 1e9);
         double rate = done / seconds;
         String eta = rate > 0 ? format(Duration.ofSeconds((long) ((total - done) / rate))) : "?";
-        out.printf("%s: %,d/%,d (%.1f%%), %.1f/s, ETA %s%n", what, done, total, 100.0 * done / Math.max(1, total), rate, eta);
+        out.printf(Locale.ROOT, "%s: %,d/%,d (%.1f%%), %.1f/s, ETA %s%n", what, done, total, 100.0 * done / Math.max(1, total), rate, eta);
     }
 
     private static String format(Duration d) {
-        return d.toHours() > 0 ? String.format("%dh%02dm", d.toHours(), d.toMinutesPart())
-                : String.format("%dm%02ds", d.toMinutes(), d.toSecondsPart());
+        return d.toHours() > 0 ? String.format(Locale.ROOT, "%dh%02dm", d.toHours(), d.toMinutesPart())
+                : String.format(Locale.ROOT, "%dm%02ds", d.toMinutes(), d.toSecondsPart());
     }
 }

@@ -76,6 +76,22 @@ class Hdf5ImageFeaturesTest {
         }
     }
 
+    @Test
+    void readsFilesWrittenByJhdfToo(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path file = dir.resolve("jhdf.hdf5");
+        float[] flat = {1f, -2.5f, 3.25f};
+        float[][] row = {{0.5f, 0f, -1f}};
+        try (io.jhdf.WritableHdfFile w = io.jhdf.HdfFile.write(file)) {
+            w.putDataset("a.jpg", flat);
+            w.putDataset("b", row);
+        }
+        try (ImageFeatures f = ImageFeatures.open(file)) {
+            assertEquals(3, f.dim());
+            assertArrayEquals(flat, f.find("a"));
+            assertArrayEquals(row[0], f.find("b.jpg"));
+        }
+    }
+
     record Item(String image) {}
 
     @Test
