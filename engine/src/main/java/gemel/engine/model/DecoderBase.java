@@ -66,6 +66,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
 
     @Override
     public float[] forward(DecoderInput input, KvCache cache, int[] logitRows) {
+        return forward(input, cache, logitRows, null);
+    }
+
+    /** {@link #forward(DecoderInput, KvCache, int[])}, showing {@code probe} (if not null) every layer boundary. */
+    public float[] forward(DecoderInput input, KvCache cache, int[] logitRows, HiddenStateProbe probe) {
         if (!(cache instanceof ArrayKvCache kv)) throw new IllegalArgumentException("the cache must come from this model's newCache");
         int batch = input.batch(), tokens = input.tokens();
         if (batch != kv.batch()) throw new IllegalArgumentException("input has " + batch + " rows, the cache " + kv.batch());
@@ -95,7 +100,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         }
         Step step = new Step(batch, tokens, past, mask, positions, kv);
         float[] x = embedInputs(input.embeds(), step);
-        for (int l = 0; l < shape.layers(); l++) layer(l, x, step);
+        for (int l = 0; l < shape.layers(); l++) {
+            if (probe != null) probe.at(l, x, step.rows());
+            layer(l, x, step);
+        }
+        if (probe != null) probe.at(shape.layers(), x, step.rows());
         kv.advance(tokens);
         int hidden = shape.hiddenSize();
         float[] h = new float[rows.length * hidden];

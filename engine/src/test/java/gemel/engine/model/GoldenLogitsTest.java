@@ -47,6 +47,7 @@ class GoldenLogitsTest {
                 boolean padded = Arrays.stream(mask).anyMatch(m -> m == 0);
                 float[] logits = lm.forward(new DecoderInput(embeds, batch, tokens, padded ? mask : null, null), lm.newCache(batch, tokens), null);
                 assertRowsClose(expected.floats(), logits, mask, vocab, tolerance, what);
+                if (c.has("residuals")) checkResiduals((DecoderBase) lm, embeds, tokens, NpyFile.read(dir.resolve(c.get("residuals").asText())), tolerance, what);
                 // the same with the positions the fixture lists, given explicitly
                 int[] positions = flatten(c.get("position_ids"));
                 logits = lm.forward(new DecoderInput(embeds, batch, tokens, padded ? mask : null, positions), lm.newCache(batch, tokens), null);
@@ -68,6 +69,22 @@ class GoldenLogitsTest {
             logits = lm.forward(new DecoderInput(Arrays.copyOfRange(embeds, t * w, (t + 1) * w), 1, 1, null, null), cache, null);
             assertRowsClose(Arrays.copyOfRange(expected, t * vocab, (t + 1) * vocab), logits, new int[] {1}, vocab, tolerance, what + " cached step " + t);
         }
+    }
+
+    /** The hidden state at every layer boundary, against the reference's residual stream [layers + 1, 1, tokens, hidden]. */
+    private static void checkResiduals(DecoderBase lm, float[] embeds, int tokens, NpyArray residuals, float tolerance, String what) {
+        int hidden = lm.shape().hiddenSize();
+        assertEquals(lm.shape().layers() + 1, residuals.dim(0), what + ": residual entries");
+        float[] expected = residuals.floats();
+        int[] seen = {0};
+        lm.forward(new DecoderInput(embeds, 1, tokens, null, null), lm.newCache(1, tokens), new int[0], (boundary, x, rows) -> {
+            assertEquals(seen[0]++, boundary);
+            float[] reference = Arrays.copyOfRange(expected, boundary * tokens * hidden, (boundary + 1) * tokens * hidden);
+            float diff = 0;
+            for (int i = 0; i < reference.length; i++) diff = Math.max(diff, Math.abs(reference[i] - x[i]));
+            assertTrue(diff <= tolerance, what + ": hidden state at layer boundary " + boundary + " differs by " + diff);
+        });
+        assertEquals(lm.shape().layers() + 1, seen[0], what + ": boundaries seen");
     }
 
     private static void checkFrequencies(JsonNode expected, Path modelDir, int headDim) {
