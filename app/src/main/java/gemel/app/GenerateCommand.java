@@ -11,8 +11,11 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,19 +65,21 @@ public final class GenerateCommand implements Callable<Integer> {
             if (capacity > lm.shape().maxPositions())
                 throw new IllegalArgumentException("a prompt of " + ids.length + " tokens plus " + maxNewTokens + " new tokens exceeds max_position_embeddings "
                         + lm.shape().maxPositions() + " of " + model);
+            // text appears as it is generated, so a large model shows progress token by token
+            TextStream stream = json || tokenizer == null ? null : new TextStream(tokenizer, out);
             long start = System.nanoTime();
-            int[] generated = greedy(lm, ids, maxNewTokens, lm.newCache(1, capacity));
+            int[] generated = greedy(lm, ids, maxNewTokens, lm.newCache(1, capacity), stream == null ? next -> { } : stream::add);
             double seconds = (System.nanoTime() - start) / 1e9;
             double rate = generated.length / seconds;
-            String text = tokenizer == null ? null : tokenizer.decode(generated, true);
             if (json) {
                 ObjectNode o = new ObjectMapper().createObjectNode();
                 o.putArray("ids").addAll(Arrays.stream(generated).mapToObj(o::numberNode).toList());
-                o.put("text", text);
+                o.put("text", tokenizer == null ? null : tokenizer.decode(generated, true));
                 o.put("tokens_per_s", rate);
                 out.println(o);
             } else {
-                out.println(text != null ? text : Arrays.toString(generated));
+                if (stream != null) stream.finish();
+                else out.println(Arrays.toString(generated));
                 out.printf("%d new tokens after a prompt of %d in %.2f s (%.2f tokens/s)%n", generated.length, ids.length, seconds, rate);
             }
             return 0;
@@ -84,8 +89,8 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    /** Prefills the prompt, then appends the most likely token until maxNew tokens or end of sequence. */
-    static int[] greedy(CausalLM lm, int[] prompt, int maxNew, KvCache cache) {
+    /** Prefills the prompt, then appends the most likely token until maxNew tokens or end of sequence; each goes to onToken. */
+    static int[] greedy(CausalLM lm, int[] prompt, int maxNew, KvCache cache, IntConsumer onToken) {
         int eos = lm.shape().eosTokenId();
         int[] generated = new int[maxNew];
         float[] logits = lm.forward(new DecoderInput(lm.embed(prompt), 1, prompt.length, null, null), cache, new int[] {prompt.length - 1});
@@ -93,8 +98,42 @@ public final class GenerateCommand implements Callable<Integer> {
         while (true) {
             int next = argmax(logits);
             generated[n++] = next;
+            onToken.accept(next);
             if (next == eos || n == maxNew) return Arrays.copyOf(generated, n);
             logits = lm.forward(new DecoderInput(lm.embed(next), 1, 1, null, null), cache, null);
+        }
+    }
+
+    /** Prints the decoded text of the tokens so far as it grows (decoding all of them: pieces can merge). */
+    private static final class TextStream {
+        private final Tokenizer tokenizer;
+        private final PrintWriter out;
+        private final List<Integer> ids = new ArrayList<>();
+        private String shown = "";
+
+        TextStream(Tokenizer tokenizer, PrintWriter out) {
+            this.tokenizer = tokenizer;
+            this.out = out;
+        }
+
+        void add(int id) {
+            ids.add(id);
+            String text = tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), true);
+            if (!text.endsWith("\uFFFD")) show(text); // else a character's bytes are still incomplete: wait for the rest
+        }
+
+        /** Shows whatever is still held back. */
+        void finish() {
+            show(tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), true));
+            out.println();
+        }
+
+        private void show(String text) {
+            int common = 0;
+            while (common < Math.min(text.length(), shown.length()) && text.charAt(common) == shown.charAt(common)) common++;
+            out.print(text.substring(common));
+            out.flush();
+            shown = text;
         }
     }
 

@@ -64,5 +64,8 @@ class GenerateCommandTest {
         int[] generated = new int[a.get("ids").size()];
         for (int i = 0; i < generated.length; i++) generated[i] = a.get("ids").get(i).asInt();
         assertEquals(Tokenizer.load(dir).decode(generated, true), a.get("text").asText());
+        Run streamed = ForwardCommandTest.gemel("generate", "--model", dir.toString(), "--prompt", text, "--max-new-tokens", "5");
+        assertEquals(0, streamed.code(), streamed.err());
+        assertTrue(streamed.out().startsWith(a.get("text").asText() + System.lineSeparator()), "streamed: " + streamed.out());
     }
 }
