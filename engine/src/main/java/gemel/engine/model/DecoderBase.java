@@ -58,7 +58,7 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
 
     @Override
     public KvCache newCache(int batch, int capacity) {
-        return new ArrayKvCache(shape.layers(), shape.kvHeads() * shape.headDim(), batch, capacity);
+        return new ArrayKvCache(shape.layers(), shape.kvHeads(), shape.headDim(), batch, capacity);
     }
 
     @Override
@@ -150,11 +150,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         int total = step.total();
         Parallel.forEach(step.batch() * heads, task -> {
             int b = task / heads, h = task % heads;
-            Attention.Span[] spans = step.cache().spans(layer, b, total);
+            Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
             float[] scores = new float[total];
             for (int t = 0; t < step.tokens(); t++) {
                 int at = (b * step.tokens() + t) * width + h * headDim;
-                Attention.attend(q, at, headDim, scale, spans, (h / group) * headDim, step.past() + t + 1,
+                Attention.attend(q, at, headDim, scale, spans, 0, step.past() + t + 1,
                         step.mask(), b * total, scores, out, at);
             }
         });
