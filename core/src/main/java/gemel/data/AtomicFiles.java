@@ -1,7 +1,10 @@
 package gemel.data;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,12 +24,18 @@ public final class AtomicFiles {
         void writeTo(OutputStream out) throws IOException;
     }
 
-    /** Writes {@code content} to a temporary file beside {@code target}, then moves it over {@code target} atomically. */
+    /**
+     * Writes {@code content} (buffered) to a temporary file beside {@code target}, forces it to disk, then
+     * moves it over {@code target} atomically. On failure the target is untouched and the temporary removed.
+     */
     public static void write(Path target, Content content) throws IOException {
         Path tmp = temporaryBeside(target);
         try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.WRITE)) {
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
                 content.writeTo(out);
+                out.flush();
+                channel.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
