@@ -1,0 +1,275 @@
+package gemel.engine.vision;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Reads an image file (JPEG incl. CMYK/YCCK and grayscale, PNG, BMP, GIF, TIFF, WebP) into 8-bit RGB
+ * exactly as Pillow's {@code Image.open(f).convert("RGB")} does: alpha is dropped (not composited),
+ * palettes are looked up, 16-bit RGB keeps the high byte, 16-bit gray without alpha saturates at 255
+ * (Pillow goes through mode "I"), CMYK JPEGs are read inverted (Adobe convention) and mapped with Pillow's
+ * {@code cmyk2rgb}, no colour management, no EXIF rotation, first frame only.
+ *
+ * <p>The image size is read from the header before any pixel is decoded, so a decompression bomb is
+ * an error, not an OutOfMemoryError. Truncated or corrupt data is an error too (Pillow refuses
+ * truncated files by default), never a partly grey picture.
+ */
+public final class ImageDecoder {
+    /** Pillow's {@code MAX_IMAGE_PIXELS}: above it Pillow warns, above twice it Pillow refuses. */
+    public static final long PILLOW_MAX_IMAGE_PIXELS = 89_478_485L;
+
+    /** Decoder warnings that signal missing or damaged data (libjpeg's "Premature end of JPEG file", "Corrupt JPEG data..."). */
+    private static final java.util.regex.Pattern DAMAGE_WARNING =
+            java.util.regex.Pattern.compile("(?i)premature|corrupt|truncat|end of (file|stream|data)|bogus|invalid|missing|unexpected");
+
+    private final long maxPixels;
+
+    /** A decoder refusing images of more than {@code maxPixels} pixels. */
+    public ImageDecoder(long maxPixels) {
+        if (maxPixels <= 0) throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
+        this.maxPixels = maxPixels;
+    }
+
+    /** A decoder that refuses what Pillow refuses as a decompression bomb (more than twice its limit). */
+    public static ImageDecoder pillowLimits() { return new ImageDecoder(2 * PILLOW_MAX_IMAGE_PIXELS); }
+
+    public long maxPixels() { return maxPixels; }
+
+    /** Decodes {@code file}; every failure is a {@link BadImageException} naming the file. */
+    public RgbImage read(Path file) throws BadImageException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new BadImageException(file + ": cannot read: " + e, e);
+        }
+        return decode(bytes, file.toString());
+    }
+
+    /** Decodes an encoded image held in memory; {@code name} says where it came from in errors. */
+    public RgbImage decode(byte[] encoded, String name) throws BadImageException {
+        if (encoded.length == 0) throw new BadImageException(name + ": empty file");
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext())
+                throw new BadImageException(name + ": not an image in a supported format (JPEG, PNG, BMP, GIF, TIFF, WebP); starts with "
+                        + leadingBytes(encoded));
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+                long width = reader.getWidth(0), height = reader.getHeight(0);
+                if (width <= 0 || height <= 0) throw new BadImageException(name + ": " + format + " header declares size " + width + "x" + height);
+                if (width * height > maxPixels)
+                    throw new BadImageException(name + ": " + format + " image of " + width + "x" + height + " = " + width * height
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                // Some decoder warnings mean damaged data that would come out partly grey; those abort.
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    if (DAMAGE_WARNING.matcher(warning).find()) throw new CorruptData(warning);
+                });
+                String where = name + " (" + format + ")";
+                ImageTypeSpecifier cmyk = cmykDestination(reader);
+                if (cmyk != null && format.equals("jpeg")) {
+                    // The raw samples, as libjpeg hands them to Pillow: no inversion, no colour management.
+                    Raster raw = reader.readRaster(0, null);
+                    if (raw.getNumBands() != 4) throw new BadImageException(where + ": CMYK JPEG with " + raw.getNumBands() + " bands");
+                    return cmykToRgb(raw, true, adobeTransform(reader) == 2, where);
+                }
+                ImageReadParam param = reader.getDefaultReadParam();
+                if (cmyk != null) param.setDestinationType(cmyk);
+                return toRgb(reader.read(0, param), where);
+            } finally {
+                reader.dispose();
+            }
+        } catch (BadImageException e) {
+            throw e;
+        } catch (CorruptData e) {
+            throw new BadImageException(name + ": corrupt or truncated image data: " + e.getMessage(), e);
+        } catch (IIOException e) {
+            throw new BadImageException(name + ": corrupt or truncated image data: " + causeChain(e), e);
+        } catch (IOException | RuntimeException e) {
+            throw new BadImageException(name + ": cannot decode: " + causeChain(e), e);
+        }
+    }
+
+    /** A decoder warning, carried out of the listener to abort the read. */
+    private static final class CorruptData extends RuntimeException {
+        CorruptData(String message) { super(message, null, false, false); }
+    }
+
+    /** The reader's raw-CMYK output type when it offers one: Pillow reads CMYK without an ICC profile. */
+    private static ImageTypeSpecifier cmykDestination(ImageReader reader) throws IOException {
+        for (Iterator<ImageTypeSpecifier> it = reader.getImageTypes(0); it.hasNext(); ) {
+            ImageTypeSpecifier type = it.next();
+            if (type.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK) return type;
+        }
+        return null;
+    }
+
+    private static RgbImage toRgb(BufferedImage image, String where) throws BadImageException {
+        int w = image.getWidth(), h = image.getHeight();
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        if (cm.isAlphaPremultiplied()) throw new BadImageException(where + ": premultiplied alpha is not supported");
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        int bands = raster.getNumBands();
+        int[] row = new int[w * bands];
+        if (cm instanceof IndexColorModel palette) {
+            for (int y = 0; y < h; y++) {
+                raster.getPixels(0, y, w, 1, row);
+                for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
+                    int index = row[x];
+                    out[o] = (byte) palette.getRed(index);
+                    out[o + 1] = (byte) palette.getGreen(index);
+                    out[o + 2] = (byte) palette.getBlue(index);
+                }
+            }
+            return new RgbImage(w, h, out);
+        }
+        int space = cm.getColorSpace().getType();
+        int bits = raster.getSampleModel().getSampleSize(0);
+        for (int b = 1; b < bands; b++)
+            if (raster.getSampleModel().getSampleSize(b) != bits)
+                throw new BadImageException(where + ": bands of different bit depths are not supported");
+        switch (space) {
+            case ColorSpace.TYPE_GRAY -> {
+                for (int y = 0; y < h; y++) {
+                    raster.getPixels(0, y, w, 1, row);
+                    for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
+                        byte v = (byte) grayTo8Bit(row[x * bands], bits, bands > 1, where);
+                        out[o] = v;
+                        out[o + 1] = v;
+                        out[o + 2] = v;
+                    }
+                }
+            }
+            case ColorSpace.TYPE_RGB -> {
+                if (bands < 3) throw new BadImageException(where + ": RGB image with " + bands + " bands");
+                for (int y = 0; y < h; y++) {
+                    raster.getPixels(0, y, w, 1, row);
+                    for (int x = 0, o = y * w * 3; x < w; x++, o += 3)
+                        for (int c = 0; c < 3; c++) out[o + c] = (byte) colorTo8Bit(row[x * bands + c], bits, where);
+                }
+            }
+            case ColorSpace.TYPE_CMYK -> {
+                return cmykToRgb(raster, false, false, where);
+            }
+            default -> throw new BadImageException(where + ": unsupported colour space (java.awt.color.ColorSpace type " + space + ")");
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /**
+     * CMYK samples to RGB with Pillow's {@code cmyk2rgb}. A JPEG's samples are first turned from YCCK
+     * into CMYK as libjpeg does (Adobe transform 2), then inverted: Pillow reads every 4-channel JPEG
+     * as "CMYK;I" (it assumes Adobe's inverted convention).
+     */
+    private static RgbImage cmykToRgb(Raster raster, boolean invert, boolean ycck, String where) throws BadImageException {
+        int w = raster.getWidth(), h = raster.getHeight();
+        if (raster.getNumBands() != 4) throw new BadImageException(where + ": only CMYK without alpha is supported");
+        for (int b = 0; b < 4; b++)
+            if (raster.getSampleModel().getSampleSize(b) != 8) throw new BadImageException(where + ": only 8-bit CMYK is supported");
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        int[] row = new int[w * 4];
+        int flip = invert ? 0xff : 0;
+        for (int y = 0; y < h; y++) {
+            raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
+            if (ycck) for (int x = 0; x < w; x++) YcckToCmyk.convert(row, x * 4);
+            for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
+                int notK = 255 - (row[x * 4 + 3] ^ flip);
+                for (int c = 0; c < 3; c++) out[o + c] = (byte) (notK - mulDiv255(row[x * 4 + c] ^ flip, notK));
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** libjpeg's fixed-point YCCK to CMYK ({@code jdcolor.c}: ycc to rgb with 16 fraction bits, then 255 minus). */
+    private static final class YcckToCmyk {
+        private static final int SCALE_BITS = 16, HALF = 1 << (SCALE_BITS - 1);
+        private static final int[] CR_R = new int[256], CB_B = new int[256], CR_G = new int[256], CB_G = new int[256];
+
+        static {
+            for (int i = 0; i < 256; i++) {
+                int x = i - 128;
+                CR_R[i] = (fix(1.40200) * x + HALF) >> SCALE_BITS;
+                CB_B[i] = (fix(1.77200) * x + HALF) >> SCALE_BITS;
+                CR_G[i] = -fix(0.71414) * x;
+                CB_G[i] = -fix(0.34414) * x + HALF;
+            }
+        }
+
+        private static int fix(double v) { return (int) (v * (1 << SCALE_BITS) + 0.5); }
+
+        /** Converts the pixel at {@code row[i..i+3]} in place; K passes through. */
+        static void convert(int[] row, int i) {
+            int y = row[i], cb = row[i + 1], cr = row[i + 2];
+            row[i] = clamp(255 - (y + CR_R[cr]));
+            row[i + 1] = clamp(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
+            row[i + 2] = clamp(255 - (y + CB_B[cb]));
+        }
+
+        private static int clamp(int v) { return v < 0 ? 0 : Math.min(v, 255); }
+    }
+
+    /** The Adobe APP14 colour transform of a JPEG (0 none/CMYK, 1 YCbCr, 2 YCCK), -1 without the marker. */
+    private static int adobeTransform(ImageReader reader) throws IOException {
+        javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
+        if (metadata == null || !java.util.Arrays.asList(metadata.getMetadataFormatNames()).contains(JPEG_METADATA)) return -1;
+        org.w3c.dom.NodeList adobe = ((javax.imageio.metadata.IIOMetadataNode) metadata.getAsTree(JPEG_METADATA)).getElementsByTagName("app14Adobe");
+        if (adobe.getLength() == 0) return -1;
+        String t = ((org.w3c.dom.Element) adobe.item(0)).getAttribute("transform");
+        return t.isEmpty() ? -1 : Integer.parseInt(t);
+    }
+
+    private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
+
+    /** Pillow's rounded {@code a * b / 255} (its MULDIV255 macro). */
+    private static int mulDiv255(int a, int b) {
+        int t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
+    }
+
+    /**
+     * Gray samples: 16-bit gray alone opens in Pillow's mode "I", whose conversion to RGB clips at 255;
+     * 16-bit gray with alpha opens as "LA" keeping the high byte.
+     */
+    private static int grayTo8Bit(int v, int bits, boolean withAlpha, String where) throws BadImageException {
+        if (bits == 16 && !withAlpha) return Math.min(v, 255);
+        return colorTo8Bit(v, bits, where);
+    }
+
+    /** Colour samples: 16-bit keeps the high byte (Pillow's "RGB;16B"); 1..7 bits stretch to 0..255 truncating. */
+    private static int colorTo8Bit(int v, int bits, String where) throws BadImageException {
+        if (bits == 8) return v;
+        if (bits == 16) return v >>> 8;
+        if (bits >= 1 && bits < 8) return v * 255 / ((1 << bits) - 1);
+        throw new BadImageException(where + ": " + bits + "-bit samples are not supported");
+    }
+
+    private static String leadingBytes(byte[] bytes) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(8, bytes.length); i++) s.append(String.format("%02x ", bytes[i] & 0xff));
+        return s.toString().trim();
+    }
+
+    private static String causeChain(Throwable e) {
+        StringBuilder s = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause())
+            if (c.getMessage() != null && !s.toString().contains(c.getMessage())) s.append(": ").append(c.getMessage());
+        return s.toString();
+    }
+}
