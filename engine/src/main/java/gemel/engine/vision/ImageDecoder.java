@@ -32,9 +32,12 @@ public final class ImageDecoder {
     /** Pillow's {@code MAX_IMAGE_PIXELS}: above it Pillow warns, above twice it Pillow refuses. */
     public static final long PILLOW_MAX_IMAGE_PIXELS = 89_478_485L;
 
-    /** Decoder warnings that signal missing or damaged data (libjpeg's "Premature end of JPEG file", "Corrupt JPEG data..."). */
-    private static final java.util.regex.Pattern DAMAGE_WARNING =
-            java.util.regex.Pattern.compile("(?i)premature|corrupt|truncat|end of (file|stream|data)|bogus|invalid|missing|unexpected");
+    /**
+     * Decoder warnings that mean the data ended early (libjpeg's "Premature end of JPEG file", the JPEG
+     * plugin's "Truncated File"). Pillow refuses truncated files; it accepts what libjpeg merely warns
+     * about otherwise ("Corrupt JPEG data: extraneous bytes..."), and so does this decoder.
+     */
+    private static final java.util.regex.Pattern DAMAGE_WARNING = java.util.regex.Pattern.compile("(?i)premature end|truncat");
 
     private final long maxPixels;
 
@@ -49,25 +52,41 @@ public final class ImageDecoder {
 
     public long maxPixels() { return maxPixels; }
 
-    /** Decodes {@code file}; every failure is a {@link BadImageException} naming the file. */
+    /** Decodes {@code file} (streamed, not read whole); every failure is a {@link BadImageException} naming the file. */
     public RgbImage read(Path file) throws BadImageException {
-        byte[] bytes;
+        long size;
         try {
-            bytes = Files.readAllBytes(file);
+            size = Files.size(file);
         } catch (IOException e) {
             throw new BadImageException(file + ": cannot read: " + e, e);
         }
-        return decode(bytes, file.toString());
+        if (size == 0) throw new BadImageException(file + ": empty file");
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) throw new BadImageException(file + ": cannot open for reading");
+            return decode(in, file.toString());
+        } catch (IOException e) {
+            if (e instanceof BadImageException bad) throw bad;
+            throw new BadImageException(file + ": cannot read: " + e, e);
+        }
     }
 
     /** Decodes an encoded image held in memory; {@code name} says where it came from in errors. */
     public RgbImage decode(byte[] encoded, String name) throws BadImageException {
         if (encoded.length == 0) throw new BadImageException(name + ": empty file");
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+            return decode(in, name);
+        } catch (IOException e) {
+            if (e instanceof BadImageException bad) throw bad;
+            throw new BadImageException(name + ": cannot read: " + e, e);
+        }
+    }
+
+    private RgbImage decode(ImageInputStream in, String name) throws BadImageException {
+        try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext())
                 throw new BadImageException(name + ": not an image in a supported format (JPEG, PNG, BMP, GIF, TIFF, WebP); starts with "
-                        + leadingBytes(encoded));
+                        + leadingBytes(in));
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
@@ -77,7 +96,7 @@ public final class ImageDecoder {
                 if (width * height > maxPixels)
                     throw new BadImageException(name + ": " + format + " image of " + width + "x" + height + " = " + width * height
                             + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
-                // Some decoder warnings mean damaged data that would come out partly grey; those abort.
+                // A truncated file would come out partly grey: abort instead.
                 reader.addIIOReadWarningListener((source, warning) -> {
                     if (DAMAGE_WARNING.matcher(warning).find()) throw new CorruptData(warning);
                 });
@@ -260,9 +279,12 @@ public final class ImageDecoder {
         throw new BadImageException(where + ": " + bits + "-bit samples are not supported");
     }
 
-    private static String leadingBytes(byte[] bytes) {
+    private static String leadingBytes(ImageInputStream in) throws IOException {
+        byte[] head = new byte[8];
+        in.seek(0);
+        int n = Math.max(0, in.read(head));
         StringBuilder s = new StringBuilder();
-        for (int i = 0; i < Math.min(8, bytes.length); i++) s.append(String.format("%02x ", bytes[i] & 0xff));
+        for (int i = 0; i < n; i++) s.append(String.format("%02x ", head[i] & 0xff));
         return s.toString().trim();
     }
 
