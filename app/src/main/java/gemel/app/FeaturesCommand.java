@@ -104,9 +104,11 @@ public final class FeaturesCommand implements Callable<Integer> {
         try (ClipVisionEncoder encoder = ClipVisionEncoder.load(model)) {
             if (feature == Feature.projected && encoder.projectionDim() == 0)
                 throw new IllegalArgumentException(model + ": the checkpoint has no visual_projection; use --feature pooled");
-            if (processor.outputHeight() != encoder.config().imageSize() || processor.outputWidth() != encoder.config().imageSize())
-                throw new IllegalArgumentException(model + ": preprocessor_config.json makes " + processor.outputHeight() + "x" + processor.outputWidth()
-                        + " images, the model takes " + encoder.config().imageSize() + "x" + encoder.config().imageSize());
+            int side = encoder.config().imageSize();
+            if (processor.outputHeight() != side || processor.outputWidth() != side)
+                throw new IllegalArgumentException(model + ": preprocessor_config.json makes "
+                        + (processor.outputHeight() < 0 ? "images whose size depends on the input (no center crop)" : processor.outputHeight() + "x" + processor.outputWidth() + " images")
+                        + ", the model takes " + side + "x" + side);
             int dim = feature == Feature.projected ? encoder.projectionDim() : encoder.config().hiddenSize();
             Path journalFile = out.resolveSibling(out.getFileName() + ".journal");
             try (Journal journal = Journal.open(journalFile, dim, modelIdentity(dim))) {
