@@ -27,12 +27,21 @@ public final class Hdf5FeatureWriter {
     /** Writes {@code features} (key -> vector, all of one length) to {@code out}. */
     public static void write(Path out, Map<String, float[]> features, Shape shape) {
         int dim = -1;
+        Map<String, String> datasets = new HashMap<>(); // HDF5 path -> key
         for (var e : features.entrySet()) {
-            if (components(e.getKey()).length == 0) throw new IllegalArgumentException("empty feature key \"" + e.getKey() + "\"");
+            String path = String.join("/", components(e.getKey()));
+            if (path.isEmpty()) throw new IllegalArgumentException("empty feature key \"" + e.getKey() + "\"");
+            String before = datasets.put(path, e.getKey());
+            if (before != null) throw new IllegalArgumentException("feature keys \"" + before + "\" and \"" + e.getKey() + "\" name the same HDF5 path " + path);
             if (dim < 0) dim = e.getValue().length;
             else if (e.getValue().length != dim)
                 throw new IllegalArgumentException("feature \"" + e.getKey() + "\" has " + e.getValue().length + " values, the others " + dim);
         }
+        for (String path : datasets.keySet())
+            for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1))
+                if (datasets.containsKey(path.substring(0, slash)))
+                    throw new IllegalArgumentException("feature key \"" + datasets.get(path.substring(0, slash)) + "\" would be both a dataset and the group holding \""
+                            + datasets.get(path) + "\"");
         Path dir = out.toAbsolutePath().getParent();
         Path tmp = null;
         try {

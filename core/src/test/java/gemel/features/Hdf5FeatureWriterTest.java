@@ -67,6 +67,14 @@ class Hdf5FeatureWriterTest {
         f.put("b", new float[5]);
         assertThrows(IllegalArgumentException.class, () -> Hdf5FeatureWriter.write(out, f, Hdf5FeatureWriter.Shape.VECTOR));
         assertThrows(IllegalArgumentException.class, () -> Hdf5FeatureWriter.write(out, Map.of("//", new float[2]), Hdf5FeatureWriter.Shape.VECTOR));
+        Map<String, float[]> same = new LinkedHashMap<>();
+        same.put("http://x/a.jpg", new float[2]);
+        same.put("http:/x/a.jpg", new float[2]);
+        assertThrows(IllegalArgumentException.class, () -> Hdf5FeatureWriter.write(out, same, Hdf5FeatureWriter.Shape.VECTOR));
+        Map<String, float[]> nested = new LinkedHashMap<>();
+        nested.put("x/a", new float[2]);
+        nested.put("x/a/b", new float[2]);
+        assertThrows(IllegalArgumentException.class, () -> Hdf5FeatureWriter.write(out, nested, Hdf5FeatureWriter.Shape.VECTOR));
         assertFalse(Files.exists(out));
         try (var files = Files.list(tmp)) {
             assertEquals(0, files.count());
