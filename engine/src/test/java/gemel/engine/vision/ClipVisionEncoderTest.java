@@ -90,6 +90,22 @@ class ClipVisionEncoderTest {
         }
     }
 
+    /** CLIPVisionModelWithProjection: the config is the vision config itself, the projection sits at the top level. */
+    @Test
+    void visionModelWithProjectionLayout(@TempDir Path tmp) throws Exception {
+        var json = new ObjectMapper();
+        var full = json.readTree(VisionFixtures.dir().resolve("tiny-clip/config.json").toFile());
+        var vision = (com.fasterxml.jackson.databind.node.ObjectNode) full.get("vision_config").deepCopy();
+        vision.put("projection_dim", 16).putArray("architectures").add("CLIPVisionModelWithProjection");
+        Files.writeString(tmp.resolve("config.json"), json.writeValueAsString(vision));
+        Files.copy(VisionFixtures.dir().resolve("tiny-clip/model.safetensors"), tmp.resolve("model.safetensors"));
+        try (ClipVisionEncoder encoder = ClipVisionEncoder.load(tmp)) {
+            ClipVisionEncoder.Output out = encoder.encode(VisionFixtures.npy("tiny_clip_pixels.npy").floats(), 3, false);
+            assertClose(VisionFixtures.npy("tiny_clip_pooled.npy").floats(), out.pooled(), TOLERANCE, "pooled");
+            assertClose(VisionFixtures.npy("tiny_clip_projected.npy").floats(), out.projected(), TOLERANCE, "projected");
+        }
+    }
+
     @Test
     void wrongInputsAndCheckpointsAreErrors(@TempDir Path tmp) throws Exception {
         try (ClipVisionEncoder encoder = ClipVisionEncoder.load(VisionFixtures.dir().resolve("tiny-clip"))) {
