@@ -1,11 +1,13 @@
 package gemel.engine.vision;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.config.HfConfig;
 import gemel.engine.kernel.Activation;
 
 /**
  * The shape of a CLIP vision tower, from the {@code config.json} of a {@code CLIPModel} (under
- * {@code vision_config}) or of a {@code CLIPVisionModel} / {@code CLIPVisionModelWithProjection}
+ * {@code vision_config}, overridden by {@code vision_config_dict} in older files) or of a {@code CLIPVisionModel} / {@code CLIPVisionModelWithProjection}
  * (the file itself). Defaults are transformers' {@code CLIPVisionConfig} defaults.
  */
 public record ClipVisionConfig(int hiddenSize, int intermediateSize, int heads, int layers, int imageSize, int patchSize,
@@ -17,9 +19,17 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int heads, 
     }
 
     public static ClipVisionConfig from(HfConfig config) {
-        HfConfig v = config.has("vision_config") ? config.sub("vision_config") : config;
+        boolean nested = config.has("vision_config") || config.has("vision_config_dict");
+        HfConfig v = config;
+        if (nested) {
+            // Older CLIPModel configs also carry "vision_config_dict"; transformers lets its values win.
+            ObjectNode merged = JsonNodeFactory.instance.objectNode();
+            merged.setAll((ObjectNode) config.sub("vision_config").json());
+            merged.setAll((ObjectNode) config.sub("vision_config_dict").json());
+            v = HfConfig.of(config.file(), merged);
+        }
         String type = config.modelType();
-        if (!config.has("vision_config") && !type.isEmpty() && !type.equals("clip_vision_model"))
+        if (!nested && !type.isEmpty() && !type.equals("clip_vision_model"))
             throw new IllegalArgumentException(config.file() + ": model_type \"" + type + "\" is not a CLIP model (expected clip or clip_vision_model)");
         return new ClipVisionConfig(v.integer("hidden_size", 768), v.integer("intermediate_size", 3072),
                 v.integer("num_attention_heads", 12), v.integer("num_hidden_layers", 12), v.integer("image_size", 224),

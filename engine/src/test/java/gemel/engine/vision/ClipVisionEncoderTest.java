@@ -106,6 +106,21 @@ class ClipVisionEncoderTest {
         }
     }
 
+    /** openai/clip-vit-large-patch14's config.json shape: vision_config complete, vision_config_dict with the sizes. */
+    @Test
+    void readsTheLargePatch14ConfigLayout() throws Exception {
+        String json = """
+                {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 768,
+                 "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
+                                   "patch_size": 32, "image_size": 224, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05},
+                 "vision_config_dict": {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
+                                        "num_hidden_layers": 24, "patch_size": 14, "projection_dim": 768}}""";
+        ClipVisionConfig c = ClipVisionConfig.from(gemel.engine.config.HfConfig.of(Path.of("config.json"), new ObjectMapper().readTree(json)));
+        assertEquals(new ClipVisionConfig(1024, 4096, 16, 24, 224, 14, 3, gemel.engine.kernel.Activation.QUICK_GELU, 1e-5f), c);
+        assertEquals(257, c.tokens());
+        assertEquals(64, c.headDim());
+    }
+
     @Test
     void wrongInputsAndCheckpointsAreErrors(@TempDir Path tmp) throws Exception {
         try (ClipVisionEncoder encoder = ClipVisionEncoder.load(VisionFixtures.dir().resolve("tiny-clip"))) {
