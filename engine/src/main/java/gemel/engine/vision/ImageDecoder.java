@@ -21,8 +21,10 @@ import javax.imageio.stream.ImageInputStream;
  * Reads an image file (JPEG incl. CMYK/YCCK and grayscale, PNG, BMP, GIF, TIFF, WebP) into 8-bit RGB
  * exactly as Pillow's {@code Image.open(f).convert("RGB")} does: alpha is dropped (not composited),
  * palettes are looked up, 16-bit RGB keeps the high byte, 16-bit gray without alpha saturates at 255
- * (Pillow goes through mode "I"), CMYK JPEGs are read inverted (Adobe convention) and mapped with Pillow's
- * {@code cmyk2rgb}, no colour management, no EXIF rotation, first frame only.
+ * (Pillow goes through mode "I"), JPEGs are converted from their raw samples as libjpeg does (see
+ * {@link JpegRaster}), CMYK is mapped with Pillow's {@code cmyk2rgb}, embedded ICC profiles are
+ * ignored, no EXIF rotation, first frame only. Lossy WebP is the exception: its decoder here differs
+ * from libwebp by a few levels.
  *
  * <p>The image size is read from the header before any pixel is decoded, so a decompression bomb is
  * an error, not an OutOfMemoryError. Truncated or corrupt data is an error too (Pillow refuses
@@ -101,14 +103,9 @@ public final class ImageDecoder {
                     if (DAMAGE_WARNING.matcher(warning).find()) throw new CorruptData(warning);
                 });
                 String where = name + " (" + format + ")";
-                ImageTypeSpecifier cmyk = cmykDestination(reader);
-                if (cmyk != null && format.equals("jpeg")) {
-                    // The raw samples, as libjpeg hands them to Pillow: no inversion, no colour management.
-                    Raster raw = reader.readRaster(0, null);
-                    if (raw.getNumBands() != 4) throw new BadImageException(where + ": CMYK JPEG with " + raw.getNumBands() + " bands");
-                    return cmykToRgb(raw, true, adobeTransform(reader) == 2, where);
-                }
+                if (format.equals("jpeg")) return JpegRaster.decode(reader, where);
                 ImageReadParam param = reader.getDefaultReadParam();
+                ImageTypeSpecifier cmyk = cmykDestination(reader);
                 if (cmyk != null) param.setDestinationType(cmyk);
                 return toRgb(reader.read(0, param), where);
             } finally {
@@ -185,29 +182,24 @@ public final class ImageDecoder {
                 }
             }
             case ColorSpace.TYPE_CMYK -> {
-                return cmykToRgb(raster, false, false, where);
+                return cmykToRgb(raster, false, where);
             }
             default -> throw new BadImageException(where + ": unsupported colour space (java.awt.color.ColorSpace type " + space + ")");
         }
         return new RgbImage(w, h, out);
     }
 
-    /**
-     * CMYK samples to RGB with Pillow's {@code cmyk2rgb}. A JPEG's samples are first turned from YCCK
-     * into CMYK as libjpeg does (Adobe transform 2), then inverted: Pillow reads every 4-channel JPEG
-     * as "CMYK;I" (it assumes Adobe's inverted convention).
-     */
-    private static RgbImage cmykToRgb(Raster raster, boolean invert, boolean ycck, String where) throws BadImageException {
+    /** CMYK samples to RGB with Pillow's {@code cmyk2rgb}; {@code inverted}: the samples are stored 255 minus the ink. */
+    static RgbImage cmykToRgb(Raster raster, boolean inverted, String where) throws BadImageException {
         int w = raster.getWidth(), h = raster.getHeight();
         if (raster.getNumBands() != 4) throw new BadImageException(where + ": only CMYK without alpha is supported");
         for (int b = 0; b < 4; b++)
             if (raster.getSampleModel().getSampleSize(b) != 8) throw new BadImageException(where + ": only 8-bit CMYK is supported");
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
         int[] row = new int[w * 4];
-        int flip = invert ? 0xff : 0;
+        int flip = inverted ? 0xff : 0;
         for (int y = 0; y < h; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
-            if (ycck) for (int x = 0; x < w; x++) YcckToCmyk.convert(row, x * 4);
             for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
                 int notK = 255 - (row[x * 4 + 3] ^ flip);
                 for (int c = 0; c < 3; c++) out[o + c] = (byte) (notK - mulDiv255(row[x * 4 + c] ^ flip, notK));
@@ -215,46 +207,6 @@ public final class ImageDecoder {
         }
         return new RgbImage(w, h, out);
     }
-
-    /** libjpeg's fixed-point YCCK to CMYK ({@code jdcolor.c}: ycc to rgb with 16 fraction bits, then 255 minus). */
-    private static final class YcckToCmyk {
-        private static final int SCALE_BITS = 16, HALF = 1 << (SCALE_BITS - 1);
-        private static final int[] CR_R = new int[256], CB_B = new int[256], CR_G = new int[256], CB_G = new int[256];
-
-        static {
-            for (int i = 0; i < 256; i++) {
-                int x = i - 128;
-                CR_R[i] = (fix(1.40200) * x + HALF) >> SCALE_BITS;
-                CB_B[i] = (fix(1.77200) * x + HALF) >> SCALE_BITS;
-                CR_G[i] = -fix(0.71414) * x;
-                CB_G[i] = -fix(0.34414) * x + HALF;
-            }
-        }
-
-        private static int fix(double v) { return (int) (v * (1 << SCALE_BITS) + 0.5); }
-
-        /** Converts the pixel at {@code row[i..i+3]} in place; K passes through. */
-        static void convert(int[] row, int i) {
-            int y = row[i], cb = row[i + 1], cr = row[i + 2];
-            row[i] = clamp(255 - (y + CR_R[cr]));
-            row[i + 1] = clamp(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
-            row[i + 2] = clamp(255 - (y + CB_B[cb]));
-        }
-
-        private static int clamp(int v) { return v < 0 ? 0 : Math.min(v, 255); }
-    }
-
-    /** The Adobe APP14 colour transform of a JPEG (0 none/CMYK, 1 YCbCr, 2 YCCK), -1 without the marker. */
-    private static int adobeTransform(ImageReader reader) throws IOException {
-        javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
-        if (metadata == null || !java.util.Arrays.asList(metadata.getMetadataFormatNames()).contains(JPEG_METADATA)) return -1;
-        org.w3c.dom.NodeList adobe = ((javax.imageio.metadata.IIOMetadataNode) metadata.getAsTree(JPEG_METADATA)).getElementsByTagName("app14Adobe");
-        if (adobe.getLength() == 0) return -1;
-        String t = ((org.w3c.dom.Element) adobe.item(0)).getAttribute("transform");
-        return t.isEmpty() ? -1 : Integer.parseInt(t);
-    }
-
-    private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
 
     /** Pillow's rounded {@code a * b / 255} (its MULDIV255 macro). */
     private static int mulDiv255(int a, int b) {
