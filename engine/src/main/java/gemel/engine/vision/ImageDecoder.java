@@ -105,8 +105,8 @@ public final class ImageDecoder {
                 String where = name + " (" + format + ")";
                 if (format.equals("jpeg")) return JpegRaster.decode(reader, where);
                 ImageReadParam param = reader.getDefaultReadParam();
-                ImageTypeSpecifier cmyk = cmykDestination(reader);
-                if (cmyk != null) param.setDestinationType(cmyk);
+                ImageTypeSpecifier raw = rawDestination(reader);
+                if (raw != null) param.setDestinationType(raw);
                 return toRgb(reader.read(0, param), where);
             } finally {
                 reader.dispose();
@@ -127,13 +127,21 @@ public final class ImageDecoder {
         CorruptData(String message) { super(message, null, false, false); }
     }
 
-    /** The reader's raw-CMYK output type when it offers one: Pillow reads CMYK without an ICC profile. */
-    private static ImageTypeSpecifier cmykDestination(ImageReader reader) throws IOException {
+    /**
+     * The output type that keeps the decoded samples as stored, when the reader would otherwise
+     * colour-manage them: raw CMYK, or the embedded profile's own RGB space (a WebP ICC profile);
+     * Pillow applies no profile. Null when the default type already is the stored samples.
+     */
+    private static ImageTypeSpecifier rawDestination(ImageReader reader) throws IOException {
+        ImageTypeSpecifier embeddedRgb = null;
         for (Iterator<ImageTypeSpecifier> it = reader.getImageTypes(0); it.hasNext(); ) {
             ImageTypeSpecifier type = it.next();
-            if (type.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK) return type;
+            ColorSpace space = type.getColorModel().getColorSpace();
+            if (space.getType() == ColorSpace.TYPE_CMYK) return type;
+            if (embeddedRgb == null && space.getType() == ColorSpace.TYPE_RGB && space instanceof java.awt.color.ICC_ColorSpace && !space.isCS_sRGB())
+                embeddedRgb = type;
         }
-        return null;
+        return embeddedRgb;
     }
 
     private static RgbImage toRgb(BufferedImage image, String where) throws BadImageException {
