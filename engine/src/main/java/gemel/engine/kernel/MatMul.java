@@ -77,18 +77,21 @@ public final class MatMul {
         float[] wt = scratch(rows * Math.min(in, CHUNK)); // [rows, chunk] fp32
         for (int k0 = 0; k0 < in; k0 += CHUNK) {
             int kc = Math.min(CHUNK, in - k0);
-            for (int r = 0; r < rows; r++) w.copyTo((long) (o0 + r) * in + k0, wt, r * kc, kc);
             int tokenBlock = Math.max(4, (TOKEN_TILE_BYTES / (4 * kc)) & ~3);
             for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
                 int t1 = Math.min(tokens, t0 + tokenBlock);
-                int r = 0;
-                for (; r + 1 < rows; r += 2) {
-                    int t = t0;
-                    for (; t + 3 < t1; t += 4) dot4x2(x, t * in + k0, in, wt, r * kc, kc, out, t * outDim + o0 + r, outDim);
-                    for (; t < t1; t++) dot1x2(x, t * in + k0, wt, r * kc, kc, out, t * outDim + o0 + r);
-                }
-                if (r < rows) {
-                    for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] += Vectors.dot(x, t * in + k0, wt, r * kc, kc);
+                for (int r = 0; r < rows; r += 2) {
+                    // the first token block converts each row pair just before using it, while it is in L1
+                    if (t0 == 0) {
+                        for (int i = r; i < Math.min(r + 2, rows); i++) w.copyTo((long) (o0 + i) * in + k0, wt, i * kc, kc);
+                    }
+                    if (r + 1 < rows) {
+                        int t = t0;
+                        for (; t + 3 < t1; t += 4) dot4x2(x, t * in + k0, in, wt, r * kc, kc, out, t * outDim + o0 + r, outDim);
+                        for (; t < t1; t++) dot1x2(x, t * in + k0, wt, r * kc, kc, out, t * outDim + o0 + r);
+                    } else {
+                        for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] += Vectors.dot(x, t * in + k0, wt, r * kc, kc);
+                    }
                 }
             }
         }
