@@ -1,9 +1,9 @@
 package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
-import java.util.function.IntConsumer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
