@@ -2,6 +2,7 @@ package gemel.eval;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.data.AtomicFiles;
 import gemel.link.LinkedEntity;
 import java.io.IOException;
@@ -25,6 +26,15 @@ public final class PredictionsWriter {
         });
     }
 
+    /** Adds {@code "beams": [{"text", "score", "entity_ids"}, ...]} to {@code node}. */
+    public static void putBeams(ObjectNode node, List<LinkedEntity> beams) {
+        var array = node.putArray("beams");
+        for (LinkedEntity b : beams) {
+            var beam = array.addObject().put("text", b.text()).put("score", b.score());
+            b.entityIds().forEach(beam.putArray("entity_ids")::add);
+        }
+    }
+
     /** One prediction as a JSON line (with its newline). */
     private static void writeLine(OutputStream out, Prediction p) throws IOException {
         var node = JSON.createObjectNode()
@@ -38,11 +48,7 @@ public final class PredictionsWriter {
                 .put("entity_id", p.entityId());
         var ids = node.putArray("entity_ids");
         if (!p.nil()) p.beams().get(0).entityIds().forEach(ids::add);
-        var beams = node.putArray("beams");
-        for (LinkedEntity b : p.beams()) {
-            var beam = beams.addObject().put("text", b.text()).put("score", b.score());
-            b.entityIds().forEach(beam.putArray("entity_ids")::add);
-        }
+        putBeams(node, p.beams());
         out.write(JSON.writeValueAsBytes(node));
         out.write('\n');
     }
