@@ -32,7 +32,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "JSON lines to evaluate (text, mention, img_url | img_name, golden, target)")
     Path data;
 
-    @Option(names = "--demos-file", description = "demonstrations fixed per record (from 'gemel convert demos' or --save-demos) instead of retrieving them")
+    @Option(names = "--demos-file", description = "demonstrations fixed per record of --data, in order (from 'gemel convert demos' or --save-demos) instead of retrieving them")
     Path demosFile;
 
     @Option(names = "--save-demos", description = "write the demonstrations used, one line per evaluated record")
@@ -57,16 +57,14 @@ final class EvalCommand implements Callable<Integer> {
         MelDataset dataSet = MelJsonlReader.strict().read(data);
         System.err.println(dataSet.report().summary());
         List<MelExample> records = dataSet.examples();
-        List<int[]> demos = null;
+        if (limit != null && limit < records.size()) records = records.subList(0, limit);
         MelDataset training = options.training("to draw demonstrations from");
+        List<int[]> fixed = null;
         if (demosFile != null) {
-            demos = DemosFile.read(demosFile, training.size());
-            if (demos.size() != records.size())
-                throw new IllegalArgumentException(demosFile + " has " + demos.size() + " lines for the " + records.size() + " records of " + data);
-        }
-        if (limit != null && limit < records.size()) {
-            records = records.subList(0, limit);
-            if (demos != null) demos = demos.subList(0, limit);
+            fixed = DemosFile.read(demosFile, training.size());
+            if (fixed.size() < records.size())
+                throw new IllegalArgumentException(demosFile + " has " + fixed.size() + " lines, fewer than the " + records.size()
+                        + " records evaluated from " + data);
         }
         try (ImageFeatures features = ImageFeatures.open(options.features)) {
             FeatureLookup lookup = FeatureLookup.resolve(features, records, MelExample::imageKey, missingFeatures);
@@ -74,14 +72,20 @@ final class EvalCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "%,d records without an image feature (%s)%n", lookup.missingItems(), missingFeatures);
             List<MelExample> kept = new ArrayList<>(lookup.keptIndices().length);
             for (int i : lookup.keptIndices()) kept.add(records.get(i));
-            if (demos == null) {
+            List<int[]> demos;
+            if (fixed != null) {
+                List<int[]> all = fixed;
+                demos = Arrays.stream(lookup.keptIndices()).mapToObj(all::get).toList();
+            } else {
                 demos = options.demos == 0 ? kept.stream().map(r -> new int[0]).toList()
                         : options.retriever(training, options.sentenceEncoder()).forQueries(kept, options.demos, System.err);
-            } else {
-                List<int[]> all = demos;
-                demos = Arrays.stream(lookup.keptIndices()).mapToObj(all::get).toList();
             }
-            if (saveDemos != null) DemosFile.write(saveDemos, demos);
+            if (saveDemos != null) {
+                // one line per record of the evaluated range, as a demos file is read: records left out get none
+                int[][] perRecord = new int[records.size()][0];
+                for (int k = 0; k < demos.size(); k++) perRecord[lookup.keptIndices()[k]] = demos.get(k);
+                DemosFile.write(saveDemos, Arrays.asList(perRecord));
+            }
             DemonstrationPool pool = new DemonstrationPool(training.examples(), features, missingFeatures == MissingFeaturePolicy.ZERO_VECTOR);
             try (LinkerOptions.Loaded loaded = options.load(System.err)) {
                 Evaluation result = Evaluation.run(loaded.linker(), kept, lookup.vectors(), demos, pool, options.parallel, System.err);

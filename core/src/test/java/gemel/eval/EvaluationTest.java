@@ -26,6 +26,7 @@ import gemel.link.FeatureMapper;
 import gemel.link.LinkIndex;
 import gemel.link.LinkQuery;
 import gemel.link.LinkResult;
+import gemel.link.LinkedEntity;
 import gemel.link.Linker;
 import gemel.link.LinkerSettings;
 import gemel.link.Prompt;
@@ -164,7 +165,8 @@ class EvaluationTest {
         double threshold = (best[3] + best[4]) / 2;
         List<LinkResult> judged = linker(new LinkerSettings(allBeams().decoding(), threshold, false)).linkAll(queries, 2, null);
         for (int i = 0; i < queries.size(); i++) {
-            assertEquals(plain.get(i).best(), judged.get(i).best(), "parallel linking gives the sequential answers");
+            assertEquals(plain.get(i).best().name(), judged.get(i).best().name(), "parallel linking gives the sequential answers");
+            assertEquals(plain.get(i).best().score(), judged.get(i).best().score(), 1e-5); // the last fp32 bit may differ once kernels are compiled
             assertEquals(plain.get(i).best().score() < threshold, judged.get(i).nil());
             if (judged.get(i).nil()) assertNull(judged.get(i).entity());
         }
@@ -177,7 +179,8 @@ class EvaluationTest {
                 .map(d -> new Demonstration(d.text(), d.mention(), new float[DIM_CLIP], d.answer())).toList();
         LinkResult expected = linker(allBeams()).link(new LinkQuery(real.text(), real.mention(), new float[DIM_CLIP], zeroDemos));
         LinkResult got = linker(new LinkerSettings(allBeams().decoding(), Double.NEGATIVE_INFINITY, true)).link(real);
-        assertEquals(expected.beams(), got.beams());
+        assertEquals(expected.beams().stream().map(LinkedEntity::name).toList(), got.beams().stream().map(LinkedEntity::name).toList());
+        for (int k = 0; k < got.beams().size(); k++) assertEquals(expected.beams().get(k).score(), got.beams().get(k).score(), 1e-5);
         LinkResult withImages = linker(allBeams()).link(real);
         assertTrue(Math.abs(withImages.best().score() - got.best().score()) > 1e-6, "the image features do change the scores");
     }
