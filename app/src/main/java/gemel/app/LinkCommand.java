@@ -10,6 +10,9 @@ import gemel.demos.ProgressMeter;
 import gemel.demos.SentenceEncoder;
 import gemel.eval.DemonstrationPool;
 import gemel.eval.PredictionsWriter;
+import gemel.engine.vision.ClipImageProcessor;
+import gemel.engine.vision.ClipVisionEncoder;
+import gemel.engine.vision.ImageDecoder;
 import gemel.features.ImageFeatures;
 import gemel.link.Demonstration;
 import gemel.link.LinkQuery;
@@ -55,12 +58,16 @@ final class LinkCommand implements Callable<Integer> {
         @Option(names = "--mention", required = true, description = "the mention to link")
         String mention;
 
-        @Option(names = "--image", description = "key of the image's feature in --features (file name or URL)")
+        @Option(names = "--image", description = "the image: key of its feature in --features (file name or URL), or its file with --clip")
         String image;
     }
 
     @Option(names = "--json", description = "print one JSON object per mention instead of text")
     boolean json;
+
+    @Option(names = "--clip", description = "CLIP folder (config.json, preprocessor_config.json, weights): the mentions' images are then "
+            + "image files, encoded here (the vision tower's pooled output); without it they are keys of --features")
+    Path clip;
 
     /** A mention to link as read: {@code where} names it in errors. */
     private record Mention(String text, String mention, String imageKey, String where) {}
@@ -71,12 +78,15 @@ final class LinkCommand implements Callable<Integer> {
     private void link() throws IOException {
         List<Mention> mentions = input.file != null ? read(input.file)
                 : List.of(new Mention(input.one.text, input.one.mention, input.one.image, "--image"));
-        if (options.features == null && !options.noImage)
-            throw new IllegalArgumentException("--features is needed to look up image features (or --no-image to link without images)");
+        if (options.features == null && clip == null && !options.noImage)
+            throw new IllegalArgumentException("--features (image keys) or --clip (image files) is needed for the images, or --no-image to link without them");
         try (LinkerOptions.Loaded loaded = options.load(System.err);
-             ImageFeatures features = options.features == null ? null : ImageFeatures.open(options.features)) {
+             ImageFeatures features = options.features == null ? null : ImageFeatures.open(options.features);
+             ClipVisionEncoder encoder = clip == null || options.noImage ? null : ClipVisionEncoder.load(clip)) {
             List<float[]> images = new ArrayList<>(mentions.size());
-            for (Mention m : mentions) images.add(image(features, m));
+            ClipImageProcessor processor = encoder == null ? null : ClipImageProcessor.load(clip);
+            ImageDecoder decoder = ImageDecoder.pillowLimits();
+            for (Mention m : mentions) images.add(encoder != null ? encode(encoder, processor, decoder, m) : image(features, m));
             List<List<Demonstration>> demos = demonstrations(mentions, features);
             List<LinkQuery> queries = new ArrayList<>(mentions.size());
             for (int i = 0; i < mentions.size(); i++)
@@ -94,6 +104,14 @@ final class LinkCommand implements Callable<Integer> {
         float[] f = features.find(m.imageKey());
         if (f == null) throw new IllegalArgumentException(m.where() + ": no image feature for '" + m.imageKey() + "' in " + options.features);
         return f;
+    }
+
+    /** The pooled CLIP feature [hidden] of a mention's image file. */
+    private static float[] encode(ClipVisionEncoder encoder, ClipImageProcessor processor, ImageDecoder decoder, Mention m) throws IOException {
+        if (m.imageKey() == null) throw new IllegalArgumentException(m.where() + ": no image file (give --image FILE, or --no-image)");
+        Path file = Path.of(m.imageKey());
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(m.where() + ": no image file " + file);
+        return encoder.encode(processor.pixelValues(decoder.read(file)), 1, false).pooled();
     }
 
     /** Retrieved demonstrations per mention when --train is given and --demos > 0; none otherwise. */

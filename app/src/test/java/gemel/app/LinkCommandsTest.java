@@ -11,6 +11,7 @@ import gemel.data.MelJsonlReader;
 import gemel.demos.DemosFile;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
+import gemel.engine.io.NpyFile;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
 import gemel.engine.model.ModelShape;
@@ -33,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
@@ -239,6 +241,34 @@ class LinkCommandsTest {
         Run text = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
         assertEquals("Paris -> " + evaluated.get(2).get("prediction").asText().strip() + " [" + evaluated.get(2).get("entity_id").asText() + "]",
                 text.out().substring(0, text.out().indexOf(" score")));
+    }
+
+    @Test
+    void anImageFileEncodedByClipLinksAsItsPyTorchFeatureDoes() throws IOException {
+        Path vision = Path.of(System.getProperty("gemel.root"), "engine/src/test/resources/vision");
+        float[] pooled = NpyFile.read(vision.resolve("tiny_clip_pooled.npy")).floats(); // [3, 32]: images 1097, 13295, 3030
+        Path clipFeatures = dir.resolve("clip.gfeat"), clipMapper = dir.resolve("clip-mapper.safetensors");
+        try (FeatureStoreWriter w = new FeatureStoreWriter(clipFeatures, 32)) {
+            w.add("1097", Arrays.copyOf(pooled, 32));
+            w.commit();
+        }
+        try (CausalLM model = Decoders.load(HfConfig.load(MODEL), Checkpoint.open(MODEL))) {
+            FeatureMapper.initial(model.shape(), 32, 2, 9).save(clipMapper);
+        }
+        String[] base = {"link", "--model", MODEL.toString(), "--mapper", clipMapper.toString(), "--kb", kb.toString(), "--top-k", "3",
+                "--json", "--text", "Larry waves at the crowd", "--mention", "Larry"};
+        Run byKey = run(concat(base, "--features", clipFeatures.toString(), "--image", "1097"));
+        Run byFile = run(concat(base, "--clip", vision.resolve("tiny-clip").toString(),
+                "--image", Path.of(System.getProperty("gemel.shared"), "data/wikimel/images/1097.jpg").toString()));
+        assertEquals(0, byKey.code(), byKey.err());
+        assertEquals(0, byFile.code(), byFile.err());
+        assertSameBeams(jsonLines(byKey.out()).get(0), jsonLines(byFile.out()).get(0));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test
