@@ -78,7 +78,7 @@ final class LinkerOptions {
     PoolingMode pooling;
 
     /** The model with everything the linker needs; closing it releases the model's weights. */
-    record Loaded(CausalLM model, Tokenizer tokenizer, KnowledgeBase kb, Linker linker) implements AutoCloseable {
+    record Loaded(CausalLM model, Linker linker) implements AutoCloseable {
         @Override
         public void close() { model.close(); }
     }
@@ -99,8 +99,7 @@ final class LinkerOptions {
             Tokenizer tokenizer = Tokenizer.load(model);
             FeatureMapper featureMapper = FeatureMapper.load(mapper, lm.shape());
             EntityTree tree = LinkIndex.tree(index, tokenizer, lm.shape(), knowledgeBase, log);
-            return new Loaded(lm, tokenizer, knowledgeBase,
-                    Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings));
+            return new Loaded(lm, Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings));
         } catch (IOException | RuntimeException e) {
             lm.close();
             throw e;
