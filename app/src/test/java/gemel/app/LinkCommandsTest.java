@@ -47,6 +47,11 @@ class LinkCommandsTest {
     private static final Path MODEL = Path.of(System.getProperty("gemel.root"), "core/src/test/resources/eval/tiny-opt");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DIM_CLIP = 8;
+    /**
+     * How far two runs of one query may differ: the engine's kernels give results a last fp32 bit apart before and
+     * after the JIT compiles them (lane reductions in another order), so a run's first queries can differ from later ones.
+     */
+    private static final double ULP_NOISE = 1e-5;
 
     @TempDir
     static Path dir;
@@ -124,17 +129,14 @@ class LinkCommandsTest {
     }
 
     /** {@code command} with the model, mapper, KB, training file and features of the benchmark, then {@code more}. */
-    /**
-     * Same beam texts and ids, scores equal up to float rounding: the engine's vector kernels may sum in
-     * another order once compiled, so two runs of one query can differ in the last bit of fp32.
-     */
-    private static void assertSameBeams(JsonNode expected, JsonNode actual) {
+    /** Same beam texts and ids, scores within {@code tolerance}. */
+    private static void assertSameBeams(JsonNode expected, JsonNode actual, double tolerance) {
         JsonNode e = expected.get("beams"), a = actual.get("beams");
         assertEquals(e.size(), a.size());
         for (int k = 0; k < e.size(); k++) {
             assertEquals(e.get(k).get("text"), a.get(k).get("text"));
             assertEquals(e.get(k).get("entity_ids"), a.get(k).get("entity_ids"));
-            assertEquals(e.get(k).get("score").asDouble(), a.get(k).get("score").asDouble(), 1e-5);
+            assertEquals(e.get(k).get("score").asDouble(), a.get(k).get("score").asDouble(), tolerance);
         }
     }
 
@@ -183,7 +185,7 @@ class LinkCommandsTest {
             if (ok) correct++;
             assertEquals(p.entityId(), line.get("entity_id").asText());
             assertEquals(3, line.get("beams").size());
-            for (int k = 0; k < 3; k++) assertEquals(p.beams().get(k).score(), line.get("beams").get(k).get("score").asDouble(), 1e-5);
+            for (int k = 0; k < 3; k++) assertEquals(p.beams().get(k).score(), line.get("beams").get(k).get("score").asDouble(), ULP_NOISE);
         }
         assertTrue(eval.out().contains(String.format(java.util.Locale.ROOT, "accuracy: %.2f%% (%d / 5)", 100.0 * correct / 5, correct)), eval.out());
     }
@@ -211,7 +213,7 @@ class LinkCommandsTest {
         assertEquals(3, second.size());
         for (int i = 0; i < 3; i++) {
             assertEquals(first.get(i).get("prediction"), second.get(i).get("prediction"));
-            assertSameBeams(first.get(i), second.get(i));
+            assertSameBeams(first.get(i), second.get(i), ULP_NOISE);
         }
     }
 
@@ -226,7 +228,7 @@ class LinkCommandsTest {
         JsonNode answer = jsonLines(one.out()).get(0);
         assertEquals(evaluated.get(2).get("prediction"), answer.get("prediction"));
         assertEquals(evaluated.get(2).get("entity_id"), answer.get("entity_id"));
-        assertSameBeams(evaluated.get(2), answer);
+        assertSameBeams(evaluated.get(2), answer, ULP_NOISE);
 
         Path input = dir.resolve("mentions.jsonl");
         Files.writeString(input, "{\"text\": \"Larry waves at the crowd\", \"mention\": \"Larry\", \"image\": \"q0\"}\n"
@@ -235,8 +237,8 @@ class LinkCommandsTest {
         assertEquals(0, many.code(), many.err());
         List<JsonNode> answers = jsonLines(many.out());
         assertEquals(2, answers.size());
-        assertSameBeams(evaluated.get(0), answers.get(0));
-        assertSameBeams(evaluated.get(4), answers.get(1));
+        assertSameBeams(evaluated.get(0), answers.get(0), ULP_NOISE);
+        assertSameBeams(evaluated.get(4), answers.get(1), ULP_NOISE);
 
         Run text = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
         assertEquals("Paris -> " + evaluated.get(2).get("prediction").asText().strip() + " [" + evaluated.get(2).get("entity_id").asText() + "]",
@@ -262,7 +264,8 @@ class LinkCommandsTest {
                 "--image", Path.of(System.getProperty("gemel.shared"), "data/wikimel/images/1097.jpg").toString()));
         assertEquals(0, byKey.code(), byKey.err());
         assertEquals(0, byFile.code(), byFile.err());
-        assertSameBeams(jsonLines(byKey.out()).get(0), jsonLines(byFile.out()).get(0));
+        // gemel's CLIP features match PyTorch's to ~1e-6, which moves the scores by about as much
+        assertSameBeams(jsonLines(byKey.out()).get(0), jsonLines(byFile.out()).get(0), 1e-5);
     }
 
     private static String[] concat(String[] a, String... b) {
