@@ -6,7 +6,7 @@ package gemel.engine.model;
  * or null for all ones. {@code positions} [batch, tokens] or null: then they are derived from the
  * mask as Hugging Face does in generation (cumulative sum of the mask minus one; padded positions
  * get 1 in the Llama family and -1 in OPT, which adds its offset of 2 itself). Outputs at padded
- * positions are not meaningful (a padded query sees no key and gets zeros from attention).
+ * positions are not meaningful (a query in left padding sees no key and gets zeros from attention).
  */
 public record DecoderInput(float[] embeds, int batch, int tokens, int[] attentionMask, int[] positions) {
 }
