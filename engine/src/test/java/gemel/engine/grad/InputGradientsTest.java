@@ -1,0 +1,103 @@
+package gemel.engine.grad;
+
+import static gemel.engine.grad.GradientCheck.assertMatches;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Whole-model loss gradients against finite differences, recompute and padding invariants. */
+class InputGradientsTest {
+    private static final int X = InputGradients.IGNORE_INDEX;
+
+    /** Two rows of 6 tokens; row 1 right-padded after 4; targets on the last real tokens of each row. */
+    private static final int[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    private static final int[] LABELS = {X, X, X, 3, 5, 2, X, X, 4, 1, X, X};
+
+    private static void checkModel(String what, TinyModels.Model m) {
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        double[] embeds = GradientCheck.random(new Random(5), 2 * 6 * g.inputWidth(), 1);
+        InputGradients.Result result = g.compute(embeds, 2, 6, MASK, null, LABELS);
+        assertEquals(5, result.targets());
+        assertMatches(what, embeds, result.gradients(), e -> g.loss(e, 2, 6, MASK, null, LABELS));
+        for (int i = 10 * g.inputWidth(); i < 12 * g.inputWidth(); i++)
+            assertEquals(0.0, result.gradients()[i], what + ": padding gets no gradient");
+    }
+
+    @Test
+    void optPreNorm() { checkModel("OPT pre-LN", TinyModels.optPreNorm()); }
+
+    @Test
+    void opt350mStyle() { checkModel("OPT-350m style", TinyModels.opt350mStyle()); }
+
+    @Test
+    void llamaGroupedQueryAttention() { checkModel("Llama GQA + llama3 rope", TinyModels.llamaGqa()); }
+
+    @Test
+    void qwen2Biases() { checkModel("Qwen2", TinyModels.qwen2()); }
+
+    @Test
+    void mistralSlidingWindow() { checkModel("Mistral", TinyModels.mistral()); }
+
+    @Test
+    void recomputeGivesTheSameNumbersWithLessMemory() {
+        TinyModels.Model m = TinyModels.llamaGqa();
+        InputGradients kept = InputGradients.of(m.config(), m.weights(), false), recomputed = kept.withRecompute(true);
+        double[] embeds = GradientCheck.random(new Random(9), 2 * 6 * kept.inputWidth(), 1);
+        InputGradients.Result a = kept.compute(embeds, 2, 6, MASK, null, LABELS), b = recomputed.compute(embeds, 2, 6, MASK, null, LABELS);
+        assertEquals(a.loss(), b.loss());
+        assertArrayEquals(a.gradients(), b.gradients());
+        assertTrue(kept.activationBytes(1, 64, true) < kept.activationBytes(1, 64, false));
+    }
+
+    @Test
+    void paddedRowEqualsTheUnpaddedRow() {
+        TinyModels.Model m = TinyModels.optPreNorm();
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        int w = g.inputWidth();
+        double[] batch = GradientCheck.random(new Random(3), 2 * 6 * w, 1);
+        int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
+        InputGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
+        double[] alone = java.util.Arrays.copyOfRange(batch, 6 * w, 10 * w);
+        InputGradients.Result single = g.compute(alone, 1, 4, null, null, new int[] {X, X, 4, 1});
+        assertEquals(single.loss(), padded.loss(), 1e-12);
+        for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-12);
+        for (int i = 0; i < 6 * w; i++) assertEquals(0.0, padded.gradients()[i], "row 0 has no targets and no influence on row 1");
+    }
+
+    @Test
+    void lossIsTheMeanCrossEntropyOfTheShiftedLogits() {
+        TinyModels.Model m = TinyModels.qwen2();
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        double[] embeds = GradientCheck.random(new Random(4), 2 * 6 * g.inputWidth(), 1);
+        double[] logits = g.logits(embeds, 2, 6, MASK, null);
+        int vocab = g.vocabSize();
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < 12; r++) {
+            if (r % 6 == 5 || LABELS[r + 1] == X) continue;
+            double max = Double.NEGATIVE_INFINITY, z = 0;
+            for (int c = 0; c < vocab; c++) max = Math.max(max, logits[r * vocab + c]);
+            for (int c = 0; c < vocab; c++) z += Math.exp(logits[r * vocab + c] - max);
+            sum += max + Math.log(z) - logits[r * vocab + LABELS[r + 1]];
+            n++;
+        }
+        assertEquals(sum / n, g.compute(embeds, 2, 6, MASK, null, LABELS).loss(), 1e-12);
+    }
+
+    @Test
+    void badInputsAreErrorsThatSaySo() {
+        TinyModels.Model m = TinyModels.optPreNorm();
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        double[] embeds = new double[6 * g.inputWidth()];
+        var none = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, X}));
+        assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());
+        var shape = assertThrows(IllegalArgumentException.class, () -> g.compute(new double[5], 1, 6, null, null, new int[] {X, X, X, X, X, 1}));
+        assertTrue(shape.getMessage().contains("inputs_embeds"), shape.getMessage());
+        var label = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, 99}));
+        assertTrue(label.getMessage().contains("99"), label.getMessage());
+    }
+}
