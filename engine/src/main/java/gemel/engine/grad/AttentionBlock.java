@@ -120,13 +120,19 @@ final class AttentionBlock {
         });
         if (rotary != null)
             for (int r = 0; r < rows; r++) {
-                rotary.rotate(dq, r * qw, heads, batch.positions()[r], false);
+                rotary.rotate(dq, r * qw, heads, batch.positions()[r], true);
                 rotary.rotate(dk, r * kw, kvHeads, batch.positions()[r], true);
             }
         double[] dx = q.backward(dq, rows);
         k.backward(dk, rows, dx);
         v.backward(dv, rows, dx);
         return dx;
+    }
+
+    /** Doubles a {@link Saved} holds: q, k, v, the probabilities and the output. */
+    long savedDoubles(Batch batch) {
+        long rows = batch.rows(), T = batch.tokens();
+        return rows * (heads + 2L * kvHeads) * headDim + (long) batch.batch() * heads * T * T + rows * o.out;
     }
 
     private boolean visible(Batch batch, int b, int i, int j) {

@@ -55,7 +55,11 @@ final class DecoderLayer {
         return add(dr1, attention.backward(s.attention(), dr1, batch));
     }
 
-    int width() { return width; }
+    /** Doubles a {@link Saved} holds: both norms' input and output, the attention's and the MLP's saved tensors, the output. */
+    long savedDoubles(Batch batch) {
+        long rows = batch.rows();
+        return 5 * rows * width + attention.savedDoubles(batch) + mlp.savedDoubles(rows);
+    }
 
     private static double[] add(double[] a, double[] b) {
         double[] c = new double[a.length];

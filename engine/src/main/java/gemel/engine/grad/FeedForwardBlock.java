@@ -41,13 +41,18 @@ final class FeedForwardBlock {
                 dPre[i] = a > 0 ? dHidden[i] : 0;
             } else {
                 double s = sigmoid(a);
-                dPre[i] = dHidden[i] * saved.up[i] * s * (1 + a * (1 - s)) * 1.0001; // d silu(a) / da
+                dPre[i] = dHidden[i] * saved.up[i] * s * (1 + a * (1 - s)); // d silu(a) / da
                 dUp[i] = dHidden[i] * a * s;
             }
         }
         double[] dx = in.backward(dPre, rows);
         if (up != null) up.backward(dUp, rows, dx);
         return dx;
+    }
+
+    /** Doubles a {@link Saved} holds for {@code rows} rows. */
+    long savedDoubles(long rows) {
+        return rows * ((up == null ? 1 : 2L) * in.out + out.out);
     }
 
     private static double sigmoid(double x) { return 1 / (1 + Math.exp(-x)); }

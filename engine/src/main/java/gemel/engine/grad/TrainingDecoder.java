@@ -162,7 +162,7 @@ final class TrainingDecoder {
         Normalization.Saved finalSaved = finalNorm == null ? null : finalNorm.forward(picked, n);
         double[] h = finalSaved == null ? picked : finalSaved.y();
         double[] out = projectOut == null ? h : projectOut.forward(h, n);
-        CrossEntropy.Result ce = CrossEntropy.of(out, targets, DenseMath.toDoubles(head), vocab, inputWidth);
+        CrossEntropy.Result ce = CrossEntropy.of(out, targets, head);
         if (!backward) return new Pass(ce.loss(), n, null);
 
         double[] dh = projectOut == null ? ce.dHidden() : projectOut.backward(ce.dHidden(), n);
@@ -184,21 +184,23 @@ final class TrainingDecoder {
         for (DecoderLayer layer : layers) x = layer.forward(x, batch).output();
         double[] h = finalNorm == null ? x : finalNorm.forward(x, rows).y();
         double[] out = projectOut == null ? h : projectOut.forward(h, rows);
-        return DenseMath.forward(out, rows, inputWidth, DenseMath.toDoubles(head), vocab, null);
+        double[] byVocab = CrossEntropy.logits(out, rows, head); // [vocab, rows]
+        double[] logits = new double[rows * vocab];
+        for (int c = 0; c < vocab; c++) for (int r = 0; r < rows; r++) logits[r * vocab + c] = byVocab[c * rows + r];
+        return logits;
     }
 
-    /** Doubles held by the activations of one pass (saved per layer, or layer inputs + one layer when recomputing). */
+    /**
+     * Doubles the activations of one pass hold at the peak: every layer's saved tensors, or with
+     * recompute one [rows, hidden] input per layer plus one layer's saved tensors.
+     */
     long activationDoubles(Batch batch, boolean recompute) {
-        long rows = batch.rows(), perLayer = 0;
-        if (!layers.isEmpty()) {
-            double[] probe = new double[batch.rows() * hidden];
-            DecoderLayer.Saved s = layers.getFirst().forward(probe, batch);
-            perLayer = s.n1().x().length + s.n1().y().length + s.n2().x().length + s.n2().y().length + s.output().length
-                    + s.attention().q().length + s.attention().k().length + s.attention().v().length + s.attention().probs().length
-                    + s.attention().output().length + s.mlp().pre().length + (s.mlp().up() == null ? 0 : s.mlp().up().length) + s.mlp().output().length;
-        }
-        return recompute ? layers.size() * rows * hidden + perLayer : layers.size() * perLayer;
+        long perLayer = layers.isEmpty() ? 0 : layers.getFirst().savedDoubles(batch);
+        return recompute ? layers.size() * (long) batch.rows() * hidden + perLayer : layers.size() * perLayer;
     }
+
+    /** The first block (tests inspect what it saves). */
+    DecoderLayer firstLayer() { return layers.getFirst(); }
 
     private double[] input(double[] embeds, Batch batch) {
         int rows = batch.rows();

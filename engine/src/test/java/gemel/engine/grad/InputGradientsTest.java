@@ -54,6 +54,30 @@ class InputGradientsTest {
     }
 
     @Test
+    void memoryAccountingCountsWhatALayerReallyKeeps() {
+        TinyModels.Model m = TinyModels.llamaGqa();
+        TrainingDecoder decoder = TrainingDecoder.load(m.config(), m.weights());
+        int[] mask = new int[12];
+        java.util.Arrays.fill(mask, 1);
+        Batch batch = new Batch(2, 6, mask, Batch.positionsFromMask(mask, 2, 6));
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        double[] x = GradientCheck.random(new Random(1), 12 * 16, 1);
+        java.util.IdentityHashMap<double[], Boolean> arrays = new java.util.IdentityHashMap<>();
+        DecoderLayer.Saved saved = layerOf(decoder).forward(x, batch);
+        for (double[] a : new double[][] {saved.n1().x(), saved.n1().y(), saved.n2().x(), saved.n2().y(), saved.output(),
+                saved.attention().q(), saved.attention().k(), saved.attention().v(), saved.attention().probs(), saved.attention().output(),
+                saved.mlp().pre(), saved.mlp().up(), saved.mlp().output()}) arrays.put(a, true);
+        long held = arrays.keySet().stream().mapToLong(a -> a.length).sum();
+        assertEquals(held, layerOf(decoder).savedDoubles(batch));
+        assertEquals(2 * held * Double.BYTES, g.activationBytes(2, 6, false));
+        assertEquals((2L * 12 * 16 + held) * Double.BYTES, g.activationBytes(2, 6, true));
+    }
+
+    private static DecoderLayer layerOf(TrainingDecoder decoder) {
+        return decoder.firstLayer();
+    }
+
+    @Test
     void paddedRowEqualsTheUnpaddedRow() {
         TinyModels.Model m = TinyModels.optPreNorm();
         InputGradients g = InputGradients.of(m.config(), m.weights(), false);
