@@ -1,0 +1,41 @@
+package gemel.engine.kernel;
+
+/** Elementwise activations by their Hugging Face names ({@code hidden_act}, {@code activation_function}). */
+public enum Activation {
+    RELU,
+    SILU,
+    /** The exact GELU: x * Phi(x) with the error function. */
+    GELU,
+    /** CLIP's approximation: x * sigmoid(1.702 x). */
+    QUICK_GELU,
+    /** The tanh approximation (HF {@code gelu_new}, {@code gelu_pytorch_tanh}). */
+    GELU_TANH;
+
+    /** The activation HF calls {@code name}; any other name is an error naming it and {@code where}. */
+    public static Activation fromHf(String name, String where) {
+        return switch (name) {
+            case "relu" -> RELU;
+            case "silu", "swish" -> SILU;
+            case "gelu" -> GELU;
+            case "quick_gelu" -> QUICK_GELU;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GELU_TANH;
+            default -> throw new IllegalArgumentException(where + ": unsupported activation \"" + name
+                    + "\" (gemel knows relu, silu, gelu, quick_gelu, gelu_new, gelu_pytorch_tanh)");
+        };
+    }
+
+    public float apply(float x) {
+        return switch (this) {
+            case RELU -> Math.max(x, 0f);
+            case SILU -> (float) (x / (1 + Math.exp(-x)));
+            case GELU -> (float) (0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
+            case QUICK_GELU -> (float) (x / (1 + Math.exp(-1.702 * x)));
+            case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))));
+        };
+    }
+
+    /** Applies the activation to x[off .. off + n) in place. */
+    public void apply(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) x[i] = apply(x[i]);
+    }
+}

@@ -1,0 +1,32 @@
+package gemel.engine.kernel;
+
+/** {@code (x - mean) / sqrt(var + eps) * gamma + beta} per row, variance biased, as torch's layer_norm. */
+public record LayerNorm(float[] gamma, float[] beta, float eps) implements Norm {
+
+    public LayerNorm {
+        if (beta != null && beta.length != gamma.length)
+            throw new IllegalArgumentException("layer norm: weight has " + gamma.length + " entries, bias " + beta.length);
+    }
+
+    @Override
+    public int width() { return gamma.length; }
+
+    @Override
+    public void apply(float[] x, int rows, float[] out) {
+        int n = gamma.length;
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += x[o + i];
+            double mean = sum / n;
+            double squares = 0;
+            for (int i = 0; i < n; i++) {
+                double d = x[o + i] - mean;
+                squares += d * d;
+            }
+            float rstd = (float) (1 / Math.sqrt(squares / n + eps));
+            float m = (float) mean;
+            for (int i = 0; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + (beta == null ? 0 : beta[i]);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package gemel.engine.kernel;
+
+import gemel.engine.io.TensorView;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The product of fp32 activations with a stored weight, as a linear layer computes it:
+ * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype; each
+ * task converts a block of its rows to fp32 once and serves every token from it, four tokens by two
+ * rows at a time so that one vector load feeds several multiply-adds. Tasks split the output rows
+ * over all cores.
+ */
+public final class MatMul {
+    private static final VectorSpecies<Float> F = StoredFloats.F;
+    private static final int TILE_BYTES = 256 * 1024;       // a converted weight block, and a token block, fit in L2
+    private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    private MatMul() {}
+
+    /** x [tokens, in], w [outDim, in] (F32/F16/BF16), bias [outDim] or null, out [tokens, outDim]. */
+    public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
+        int outDim = w.dim(0), in = w.dim(1);
+        checkShapes(x, tokens, w, bias, out);
+        int rowBlock = rowBlock(outDim, in);
+        int blocks = (outDim + rowBlock - 1) / rowBlock;
+        IntConsumer block = b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
+        if ((long) tokens * in * outDim < SERIAL_WORK) {
+            for (int b = 0; b < blocks; b++) block.accept(b);
+        } else {
+            Parallel.forEach(blocks, block);
+        }
+    }
+
+    /** The scalar twin of {@link #multiply}: the plain triple loop, reading the weight one element at a time. */
+    public static void multiplyScalar(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
+        int outDim = w.dim(0), in = w.dim(1);
+        checkShapes(x, tokens, w, bias, out);
+        for (int t = 0; t < tokens; t++) {
+            for (int o = 0; o < outDim; o++) {
+                float sum = 0;
+                for (int i = 0; i < in; i++) sum += x[t * in + i] * w.get((long) o * in + i);
+                out[t * outDim + o] = sum + (bias == null ? 0 : bias[o]);
+            }
+        }
+    }
+
+    private static void checkShapes(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
+        if (w.rank() != 2) throw new IllegalArgumentException("weight " + w + " is not a matrix");
+        int outDim = w.dim(0), in = w.dim(1);
+        if ((long) tokens * in > x.length)
+            throw new IllegalArgumentException("input has " + x.length + " floats, " + tokens + " tokens x " + in + " needed for " + w);
+        if ((long) tokens * outDim > out.length)
+            throw new IllegalArgumentException("output has " + out.length + " floats, " + tokens + " tokens x " + outDim + " needed for " + w);
+        if (bias != null && bias.length != outDim)
+            throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + outDim + " rows");
+    }
+
+    /** Rows per task: a converted block fits the tile budget, and there are a few tasks per core. */
+    private static int rowBlock(int outDim, int in) {
+        int byTile = Math.max(2, TILE_BYTES / (4 * Math.max(1, in)));
+        int byBalance = Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores()));
+        return Math.min(byTile, byBalance) & ~1;
+    }
+
+    private static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+        int rows = o1 - o0;
+        float[] wt = scratch(rows * in); // [rows, in] fp32
+        StoredFloats.read(w, (long) o0 * in, wt, 0, rows * in);
+        int tokenBlock = Math.max(4, (TILE_BYTES / (4 * Math.max(1, in))) & ~3);
+        for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
+            int t1 = Math.min(tokens, t0 + tokenBlock);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                int t = t0;
+                for (; t + 3 < t1; t += 4) dot4x2(x, t * in, wt, r * in, in, out, t * outDim + o0 + r, outDim);
+                for (; t < t1; t++) dot1x2(x, t * in, wt, r * in, in, out, t * outDim + o0 + r);
+            }
+            if (r < rows) {
+                for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] = Vectors.dot(x, t * in, wt, r * in, in);
+            }
+        }
+        if (bias != null) {
+            for (int t = 0; t < tokens; t++) {
+                for (int o = o0; o < o1; o++) out[t * outDim + o] += bias[o];
+            }
+        }
+    }
+
+    private static float[] scratch(int size) {
+        float[] s = SCRATCH.get();
+        if (s.length < size) {
+            s = new float[size];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /** Four tokens (x rows xo + k*in) against two weight rows (wo, wo + in); writes out[oo + k*stride + j]. */
+    private static void dot4x2(float[] x, int xo, float[] w, int wo, int in, float[] out, int oo, int stride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int i = 0;
+        for (int end = F.loopBound(in); i < end; i += F.length()) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + in + i);
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            a00 = x0.fma(w0, a00);
+            a01 = x0.fma(w1, a01);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + in + i);
+            a10 = x1.fma(w0, a10);
+            a11 = x1.fma(w1, a11);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * in + i);
+            a20 = x2.fma(w0, a20);
+            a21 = x2.fma(w1, a21);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * in + i);
+            a30 = x3.fma(w0, a30);
+            a31 = x3.fma(w1, a31);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) {
+            float w0 = w[wo + i], w1 = w[wo + in + i];
+            float x0 = x[xo + i], x1 = x[xo + in + i], x2 = x[xo + 2 * in + i], x3 = x[xo + 3 * in + i];
+            s00 += x0 * w0;
+            s01 += x0 * w1;
+            s10 += x1 * w0;
+            s11 += x1 * w1;
+            s20 += x2 * w0;
+            s21 += x2 * w1;
+            s30 += x3 * w0;
+            s31 += x3 * w1;
+        }
+        out[oo] = s00;
+        out[oo + 1] = s01;
+        out[oo + stride] = s10;
+        out[oo + stride + 1] = s11;
+        out[oo + 2 * stride] = s20;
+        out[oo + 2 * stride + 1] = s21;
+        out[oo + 3 * stride] = s30;
+        out[oo + 3 * stride + 1] = s31;
+    }
+
+    /** One token against two weight rows: the decode case, bound by reading the weight. */
+    private static void dot1x2(float[] x, int xo, float[] w, int wo, int in, float[] out, int oo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (int end = F.loopBound(in); i < end; i += F.length()) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            a0 = x0.fma(FloatVector.fromArray(F, w, wo + i), a0);
+            a1 = x0.fma(FloatVector.fromArray(F, w, wo + in + i), a1);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) {
+            s0 += x[xo + i] * w[wo + i];
+            s1 += x[xo + i] * w[wo + in + i];
+        }
+        out[oo] = s0;
+        out[oo + 1] = s1;
+    }
+}

@@ -1,0 +1,20 @@
+package gemel.engine.kernel;
+
+/** {@code x / sqrt(mean(x^2) + eps) * weight} per row, as Llama's RMSNorm (no mean subtraction, no bias). */
+public record RmsNorm(float[] weight, float eps) implements Norm {
+
+    @Override
+    public int width() { return weight.length; }
+
+    @Override
+    public void apply(float[] x, int rows, float[] out) {
+        int n = weight.length;
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            double squares = 0;
+            for (int i = 0; i < n; i++) squares += (double) x[o + i] * x[o + i];
+            float rstd = (float) (1 / Math.sqrt(squares / n + eps));
+            for (int i = 0; i < n; i++) out[o + i] = weight[i] * (x[o + i] * rstd);
+        }
+    }
+}

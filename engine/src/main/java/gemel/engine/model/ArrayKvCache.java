@@ -1,0 +1,139 @@
+package gemel.engine.model;
+
+import gemel.engine.kernel.Attention;
+
+/**
+ * The {@link KvCache} of the engine's decoders: per layer, one float array of keys and one of values,
+ * [batch, ownCapacity, kvWidth]. A fork keeps a reference to its single-row parent for the positions
+ * before the fork (the parent is frozen from then on) and stores only what its rows append.
+ */
+public final class ArrayKvCache implements KvCache {
+    private final int layers;
+    private final int kvWidth;               // key/value heads * head dim
+    private final int batch;
+    private final int capacity;              // positions per row, prefix included
+    private final ArrayKvCache prefix;       // shared positions [0, prefixLength) of every row, or null
+    private final int prefixLength;
+    private final int ownCapacity;           // capacity - prefixLength
+    private float[][] keys, values;          // [layers][batch * ownCapacity * kvWidth]
+    private float[][] spareKeys, spareValues; // reorder copies into these, then swaps
+    private int length;
+    private boolean frozen;
+
+    public ArrayKvCache(int layers, int kvWidth, int batch, int capacity) {
+        this(layers, kvWidth, batch, capacity, null);
+    }
+
+    private ArrayKvCache(int layers, int kvWidth, int batch, int capacity, ArrayKvCache prefix) {
+        if (batch < 1 || capacity < 0) throw new IllegalArgumentException("cache of " + batch + " rows x " + capacity + " positions");
+        this.layers = layers;
+        this.kvWidth = kvWidth;
+        this.batch = batch;
+        this.capacity = capacity;
+        this.prefix = prefix;
+        this.prefixLength = prefix == null ? 0 : prefix.length;
+        this.ownCapacity = capacity - prefixLength;
+        this.length = prefixLength;
+        int size;
+        try {
+            size = Math.multiplyExact(Math.multiplyExact(batch, ownCapacity), kvWidth);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("cache of " + batch + " rows x " + ownCapacity + " positions x " + kvWidth
+                    + " floats exceeds one array per layer; use fewer rows or positions");
+        }
+        keys = new float[layers][size];
+        values = new float[layers][size];
+    }
+
+    @Override
+    public int batch() { return batch; }
+
+    @Override
+    public int length() { return length; }
+
+    @Override
+    public int capacity() { return capacity; }
+
+    public int layers() { return layers; }
+
+    public int kvWidth() { return kvWidth; }
+
+    @Override
+    public void truncate(int newLength) {
+        checkWritable();
+        if (newLength < prefixLength || newLength > length)
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions (" + prefixLength
+                    + " shared) to " + newLength);
+        length = newLength;
+    }
+
+    @Override
+    public KvCache fork(int rows) {
+        if (batch != 1) throw new IllegalStateException("only a single-row cache can be forked; this one has " + batch + " rows");
+        frozen = true;
+        return new ArrayKvCache(layers, kvWidth, rows, capacity, this);
+    }
+
+    @Override
+    public void reorder(int[] sourceRows) {
+        checkWritable();
+        if (sourceRows.length != batch) throw new IllegalArgumentException("reorder needs " + batch + " source rows, got " + sourceRows.length);
+        boolean identity = true;
+        for (int i = 0; i < batch; i++) {
+            if (sourceRows[i] < 0 || sourceRows[i] >= batch) throw new IllegalArgumentException("reorder: no row " + sourceRows[i] + " in " + batch);
+            identity &= sourceRows[i] == i;
+        }
+        int own = (length - prefixLength) * kvWidth;
+        if (identity || own == 0) return;
+        if (spareKeys == null) {
+            spareKeys = new float[layers][keys[0].length];
+            spareValues = new float[layers][keys[0].length];
+        }
+        int rowSize = ownCapacity * kvWidth;
+        for (int l = 0; l < layers; l++) {
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(keys[l], sourceRows[i] * rowSize, spareKeys[l], i * rowSize, own);
+                System.arraycopy(values[l], sourceRows[i] * rowSize, spareValues[l], i * rowSize, own);
+            }
+        }
+        float[][] k = keys, v = values;
+        keys = spareKeys;
+        values = spareValues;
+        spareKeys = k;
+        spareValues = v;
+    }
+
+    /** Throws unless {@code tokens} more positions fit in every row. */
+    void requireRoom(int tokens) {
+        checkWritable();
+        if (length + tokens > capacity)
+            throw new IllegalArgumentException("the cache holds " + length + " of " + capacity + " positions; "
+                    + tokens + " more do not fit (create it with a larger capacity)");
+    }
+
+    /** Stores the key and value of row {@code row} at absolute position {@code position} (not yet counted in length). */
+    void put(int layer, int row, int position, float[] k, int kOff, float[] v, int vOff) {
+        int at = (row * ownCapacity + position - prefixLength) * kvWidth;
+        System.arraycopy(k, kOff, keys[layer], at, kvWidth);
+        System.arraycopy(v, vOff, values[layer], at, kvWidth);
+    }
+
+    /** Counts {@code tokens} positions written by {@link #put} in every layer and row. */
+    void advance(int tokens) {
+        length += tokens;
+    }
+
+    /** The spans holding positions [0, positions) of {@code row} at {@code layer}: the shared prefix first. */
+    Attention.Span[] spans(int layer, int row, int positions) {
+        Attention.Span own = new Attention.Span(keys[layer], values[layer], row * ownCapacity * kvWidth, kvWidth, positions - prefixLength);
+        if (prefix == null) return new Attention.Span[] {own};
+        Attention.Span[] shared = prefix.spans(layer, 0, prefixLength);
+        Attention.Span[] all = java.util.Arrays.copyOf(shared, shared.length + 1);
+        all[shared.length] = own;
+        return all;
+    }
+
+    private void checkWritable() {
+        if (frozen) throw new IllegalStateException("this cache has been forked: its positions are shared read-only by the fork");
+    }
+}

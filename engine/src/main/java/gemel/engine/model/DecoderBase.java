@@ -1,0 +1,159 @@
+package gemel.engine.model;
+
+import gemel.engine.io.TensorView;
+import gemel.engine.io.WeightSource;
+import gemel.engine.kernel.Attention;
+import gemel.engine.kernel.Parallel;
+import gemel.engine.kernel.StoredFloats;
+import java.nio.file.Path;
+
+/**
+ * What every decoder-only model here shares: input checks, positions from the mask, the KV cache,
+ * causal attention over it, and logits for the asked rows only. A subclass wires its own blocks:
+ * how inputs become hidden states, one layer, and the output head.
+ */
+abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaDecoder {
+    private final ModelShape shape;
+    private final WeightSource weights;
+    private final TensorView embedTokens;   // [vocab, inputWidth]
+    private final Path configFile;
+    private final int slidingWindow;        // 0: none
+
+    DecoderBase(ModelShape shape, Weights weights, TensorView embedTokens, int slidingWindow) {
+        this.shape = shape;
+        this.weights = weights.source();
+        this.embedTokens = embedTokens;
+        this.configFile = weights.config().file();
+        this.slidingWindow = slidingWindow;
+    }
+
+    /** The positions of one forward call: rows = batch * tokens, the mask over past + tokens keys. */
+    record Step(int batch, int tokens, int past, int[] mask, int[] positions, ArrayKvCache cache) {
+        int rows() { return batch * tokens; }
+
+        int total() { return past + tokens; }
+    }
+
+    /** Input embeddings [rows, inputWidth] -> hidden states [rows, hiddenSize]. */
+    abstract float[] embedInputs(float[] embeds, Step step);
+
+    /** Runs layer {@code layer} on x [rows, hiddenSize] in place. */
+    abstract void layer(int layer, float[] x, Step step);
+
+    /** Final hidden states of n rows [n, hiddenSize] -> logits [n, vocab]. */
+    abstract float[] head(float[] h, int n);
+
+    /** The position given to a padded token when positions come from the mask. */
+    abstract int paddingPosition();
+
+    @Override
+    public ModelShape shape() { return shape; }
+
+    @Override
+    public void embed(int tokenId, float[] out, int offset) {
+        if (tokenId < 0 || tokenId >= embedTokens.dim(0))
+            throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary [0, " + embedTokens.dim(0) + ") of " + configFile);
+        int width = shape.inputWidth();
+        StoredFloats.read(embedTokens, (long) tokenId * width, out, offset, width);
+    }
+
+    @Override
+    public KvCache newCache(int batch, int capacity) {
+        return new ArrayKvCache(shape.layers(), shape.kvHeads() * shape.headDim(), batch, capacity);
+    }
+
+    @Override
+    public void close() { weights.close(); }
+
+    @Override
+    public float[] forward(DecoderInput input, KvCache cache, int[] logitRows) {
+        if (!(cache instanceof ArrayKvCache kv)) throw new IllegalArgumentException("the cache must come from this model's newCache");
+        int batch = input.batch(), tokens = input.tokens();
+        if (batch != kv.batch()) throw new IllegalArgumentException("input has " + batch + " rows, the cache " + kv.batch());
+        if (tokens < 1) throw new IllegalArgumentException("a forward step needs at least one token, got " + tokens);
+        if (input.embeds().length != batch * tokens * shape.inputWidth())
+            throw new IllegalArgumentException("embeds hold " + input.embeds().length + " floats, " + batch + " x " + tokens + " x "
+                    + shape.inputWidth() + " expected");
+        kv.requireRoom(tokens);
+        int past = kv.length(), total = past + tokens;
+        int[] mask = input.attentionMask();
+        if (mask != null && mask.length != batch * total)
+            throw new IllegalArgumentException("attention mask holds " + mask.length + " entries, " + batch + " x " + total + " (past + new) expected");
+        int[] positions = input.positions() != null ? input.positions() : positionsFromMask(mask, batch, past, tokens);
+        if (positions.length != batch * tokens)
+            throw new IllegalArgumentException("positions hold " + positions.length + " entries, " + batch + " x " + tokens + " expected");
+        for (int p : positions) {
+            if (p >= shape.maxPositions())
+                throw new IllegalArgumentException("position " + p + " is beyond max_position_embeddings " + shape.maxPositions() + " of "
+                        + configFile + ": the sequence is too long for this model");
+        }
+        if (slidingWindow > 0 && total > slidingWindow)
+            throw new IllegalArgumentException("a sequence of " + total + " positions exceeds sliding_window " + slidingWindow + " of "
+                    + configFile + "; sliding-window attention is not implemented");
+        Step step = new Step(batch, tokens, past, mask, positions, kv);
+        float[] x = embedInputs(input.embeds(), step);
+        for (int l = 0; l < shape.layers(); l++) layer(l, x, step);
+        kv.advance(tokens);
+        int[] rows = logitRows != null ? logitRows : allRows(step.rows());
+        int hidden = shape.hiddenSize();
+        float[] h = new float[rows.length * hidden];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= step.rows()) throw new IllegalArgumentException("logit row " + rows[i] + " is not in [0, " + step.rows() + ")");
+            System.arraycopy(x, rows[i] * hidden, h, i * hidden, hidden);
+        }
+        return head(h, rows.length);
+    }
+
+    /** As HF generation: cumulative count of real positions minus one; padding gets {@link #paddingPosition}. */
+    private int[] positionsFromMask(int[] mask, int batch, int past, int tokens) {
+        int total = past + tokens;
+        int[] positions = new int[batch * tokens];
+        for (int b = 0; b < batch; b++) {
+            int seen = 0;
+            for (int j = 0; j < total; j++) {
+                boolean real = mask == null || mask[b * total + j] != 0;
+                if (real) seen++;
+                if (j >= past) positions[b * tokens + j - past] = real ? seen - 1 : paddingPosition();
+            }
+        }
+        return positions;
+    }
+
+    private static int[] allRows(int n) {
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) rows[i] = i;
+        return rows;
+    }
+
+    /**
+     * Stores k, v [rows, kvHeads * headDim] in the cache, then lets q [rows, heads * headDim] attend
+     * causally over each row's cached positions (padding masked); returns [rows, heads * headDim].
+     */
+    float[] attention(int layer, float[] q, float[] k, float[] v, float scale, Step step) {
+        int heads = shape.heads(), headDim = shape.headDim(), kvWidth = shape.kvHeads() * headDim;
+        int group = heads / shape.kvHeads(), width = heads * headDim;
+        for (int b = 0; b < step.batch(); b++) {
+            for (int t = 0; t < step.tokens(); t++) {
+                int r = b * step.tokens() + t;
+                step.cache().put(layer, b, step.past() + t, k, r * kvWidth, v, r * kvWidth);
+            }
+        }
+        float[] out = new float[step.rows() * width];
+        int total = step.total();
+        Parallel.forEach(step.batch() * heads, task -> {
+            int b = task / heads, h = task % heads;
+            Attention.Span[] spans = step.cache().spans(layer, b, total);
+            float[] scores = new float[total];
+            for (int t = 0; t < step.tokens(); t++) {
+                int at = (b * step.tokens() + t) * width + h * headDim;
+                Attention.attend(q, at, headDim, scale, spans, (h / group) * headDim, step.past() + t + 1,
+                        step.mask(), b * total, scores, out, at);
+            }
+        });
+        return out;
+    }
+
+    static void addInPlace(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    }
+}

@@ -1,0 +1,92 @@
+package gemel.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AttentionTest {
+
+    /** Attention written out in double precision, straight from its definition. */
+    private static double[] bruteForce(float[] q, float[] k, float[] v, int tokens, int heads, int kvHeads, int hd,
+                                       float scale, boolean causal, int[] mask) {
+        double[] out = new double[tokens * heads * hd];
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < heads; h++) {
+                int g = h / (heads / kvHeads);
+                double[] s = new double[tokens];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < tokens; j++) {
+                    boolean seen = (!causal || j <= t) && (mask == null || mask[j] == 1);
+                    if (!seen) {
+                        s[j] = Double.NEGATIVE_INFINITY;
+                        continue;
+                    }
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) dot += (double) q[(t * heads + h) * hd + i] * k[(j * kvHeads + g) * hd + i];
+                    s[j] = scale * dot;
+                    max = Math.max(max, s[j]);
+                }
+                if (max == Double.NEGATIVE_INFINITY) continue;
+                double sum = 0;
+                for (int j = 0; j < tokens; j++) sum += s[j] = Math.exp(s[j] - max);
+                for (int j = 0; j < tokens; j++) {
+                    for (int i = 0; i < hd; i++) out[(t * heads + h) * hd + i] += s[j] / sum * v[(j * kvHeads + g) * hd + i];
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void selfAttentionMatchesTheDefinition() {
+        Random random = new Random(5);
+        int[][] shapes = {{1, 1, 1, 4}, {7, 4, 2, 8}, {13, 6, 3, 5}, {70, 2, 1, 17}, {9, 3, 3, 16}};
+        for (int[] s : shapes) {
+            int tokens = s[0], heads = s[1], kvHeads = s[2], hd = s[3];
+            float[] q = TestTensors.gaussian(random, tokens * heads * hd, 1);
+            float[] k = TestTensors.gaussian(random, tokens * kvHeads * hd, 1);
+            float[] v = TestTensors.gaussian(random, tokens * kvHeads * hd, 1);
+            int[] mask = new int[tokens];
+            for (int j = 0; j < tokens; j++) mask[j] = j < tokens / 3 ? 0 : 1; // left padding
+            for (boolean causal : new boolean[] {true, false}) {
+                for (int[] m : new int[][] {null, mask}) {
+                    float scale = (float) (1 / Math.sqrt(hd));
+                    float[] out = new float[q.length];
+                    Attention.selfAttention(q, k, v, tokens, heads, kvHeads, hd, scale, causal, m, out);
+                    double[] expected = bruteForce(q, k, v, tokens, heads, kvHeads, hd, scale, causal, m);
+                    for (int i = 0; i < out.length; i++)
+                        assertEquals(expected[i], out[i], 1e-5, "shape " + java.util.Arrays.toString(s) + " causal " + causal + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void spansAndScalarTwinAgreeWithOneContiguousSpan() {
+        Random random = new Random(6);
+        int positions = 23, kvWidth = 3 * 8, hd = 8;
+        float[] k = TestTensors.gaussian(random, positions * kvWidth, 1), v = TestTensors.gaussian(random, positions * kvWidth, 1);
+        // the same positions split into a prefix span and a second span stored at an offset in other arrays
+        int split = 9;
+        float[] k2 = new float[5 + (positions - split) * kvWidth], v2 = new float[k2.length];
+        System.arraycopy(k, split * kvWidth, k2, 5, (positions - split) * kvWidth);
+        System.arraycopy(v, split * kvWidth, v2, 5, (positions - split) * kvWidth);
+        Attention.Span[] whole = {new Attention.Span(k, v, 0, kvWidth, positions)};
+        Attention.Span[] parts = {new Attention.Span(k, v, 0, kvWidth, split), new Attention.Span(k2, v2, 5, kvWidth, positions - split)};
+        float[] q = TestTensors.gaussian(random, hd, 1);
+        int[] mask = new int[positions];
+        for (int j = 0; j < positions; j++) mask[j] = j % 5 == 1 ? 0 : 1;
+        float[] a = new float[hd], b = new float[hd], c = new float[hd], scores = new float[positions];
+        for (int visible : new int[] {1, 8, 9, 10, positions}) {
+            Attention.attend(q, 0, hd, 0.3f, whole, 2 * hd, visible, mask, 0, scores, a, 0);
+            Attention.attend(q, 0, hd, 0.3f, parts, 2 * hd, visible, mask, 0, scores, b, 0);
+            Attention.attendScalar(q, 0, hd, 0.3f, parts, 2 * hd, visible, mask, 0, scores, c, 0);
+            assertTrue(TestTensors.maxAbsDiff(a, b, hd) < 1e-6 && TestTensors.maxAbsDiff(a, c, hd) < 1e-5, "visible " + visible);
+        }
+        int[] allPadding = new int[positions];
+        Attention.attend(q, 0, hd, 1, whole, 0, positions, allPadding, 0, scores, a, 0);
+        for (float x : a) assertEquals(0, x, "a query that sees nothing gets zeros");
+    }
+}

@@ -1,0 +1,40 @@
+package gemel.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class NormTest {
+
+    @Test
+    void layerNormOfKnownRows() {
+        // row [1, 2, 3, 4]: mean 2.5, biased variance 1.25
+        float[] x = {1, 2, 3, 4, 5, 5, 5, 5};
+        float[] gamma = {1, 2, 1, 1}, beta = {0, 0, 1, -1};
+        float[] out = new float[8];
+        new LayerNorm(gamma, beta, 1e-5f).apply(x, 2, out);
+        double rstd = 1 / Math.sqrt(1.25 + 1e-5);
+        double[] expected = {-1.5 * rstd, 2 * -0.5 * rstd, 0.5 * rstd + 1, 1.5 * rstd - 1, 0, 0, 1, -1};
+        for (int i = 0; i < 8; i++) assertEquals(expected[i], out[i], 1e-6, "entry " + i);
+    }
+
+    @Test
+    void rmsNormOfAKnownRowInPlace() {
+        float[] x = {3, -4};
+        new RmsNorm(new float[] {1, 0.5f}, 1e-6f).apply(x, 1, x);
+        double rms = Math.sqrt((9 + 16) / 2.0 + 1e-6);
+        assertEquals(3 / rms, x[0], 1e-6);
+        assertEquals(-4 / rms * 0.5, x[1], 1e-6);
+    }
+
+    @Test
+    void softmaxSumsToOneAndIgnoresMinusInfinity() {
+        float[] x = {9, 1000, 1001, Float.NEGATIVE_INFINITY, 9};
+        Softmax.inPlace(x, 1, 3);
+        assertEquals(1 / (1 + Math.E), x[1], 1e-6);
+        assertEquals(Math.E / (1 + Math.E), x[2], 1e-6);
+        assertEquals(0, x[3]);
+        assertEquals(9, x[0]);
+        assertEquals(9, x[4]);
+    }
+}
