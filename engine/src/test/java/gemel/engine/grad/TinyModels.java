@@ -66,7 +66,8 @@ final class TinyModels {
     static Model qwen2() {
         ObjectNode c = base("Qwen2ForCausalLM", "qwen2");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_key_value_heads", 1).put("num_hidden_layers", 2)
-                .put("intermediate_size", 12).put("vocab_size", 9).put("rms_norm_eps", 1e-6).put("tie_word_embeddings", true);
+                .put("intermediate_size", 12).put("vocab_size", 9).put("rms_norm_eps", 1e-6).put("tie_word_embeddings", true)
+                .put("max_position_embeddings", 64);
         Weights w = new Weights(4);
         llama(w, 8, 2, 1, 4, 12, 9, true, false);
         return new Model(HfConfig.of(Path.of("qwen2/config.json"), c), w.source());
@@ -77,7 +78,7 @@ final class TinyModels {
         ObjectNode c = base("MistralForCausalLM", "mistral");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_key_value_heads", 1).put("num_hidden_layers", 1)
                 .put("intermediate_size", 12).put("vocab_size", 9).put("rms_norm_eps", 1e-6).put("sliding_window", 3)
-                .put("tie_word_embeddings", false);
+                .put("tie_word_embeddings", false).put("max_position_embeddings", 64);
         Weights w = new Weights(5);
         llama(w, 8, 2, 1, 4, 12, 9, false, false);
         w.put("lm_head.weight", 0.5, 9, 8);
