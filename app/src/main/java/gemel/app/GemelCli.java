@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code gemel} command: one subcommand per job. */
 @Command(name = "gemel", mixinStandardHelpOptions = true, version = "gemel 0.1.0",
         description = "Generative multimodal entity linking on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ConvertCommand.class})
 public final class GemelCli implements Runnable {
 
     @CommandLine.Spec
