@@ -11,6 +11,7 @@ import gemel.engine.io.NpyFile;
 import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
+import gemel.link.FeatureMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,9 @@ class TrainingFixtureTest {
         HfConfig config = HfConfig.load(modelDir);
         try (WeightSource weights = Checkpoint.open(modelDir); CausalLM lm = Decoders.load(config, Checkpoint.open(modelDir))) {
             InputGradients gradients = InputGradients.of(config, weights, true);
+            FeatureMapper mapper = FeatureMapper.initial(lm.shape(), dimClip, k, 0); // then given the fixture's parameters
+            System.arraycopy(mapperW, 0, mapper.weight(), 0, mapperW.length);
+            System.arraycopy(mapperB, 0, mapper.bias(), 0, mapperB.length);
             for (JsonNode c : spec.get("cases")) {
                 String what = name + "/" + c.get("name").asText();
                 int batch = c.get("rows").size(), tokens = c.get("attention_mask").get(0).size();
@@ -55,8 +59,7 @@ class TrainingFixtureTest {
                     for (JsonNode seg : c.get("rows").get(b)) {
                         if (seg.has("image")) {
                             int image = seg.get("image").asInt();
-                            float[] mapped = map(mapperW, mapperB, features, image, dimClip, k * width);
-                            System.arraycopy(mapped, 0, embeds, (b * tokens + t) * width, k * width);
+                            mapper.map(feature(features, image, dimClip), embeds, (b * tokens + t) * width);
                             imageSlots.add(new int[] {b * tokens + t, image});
                             t += k;
                         } else {
@@ -79,22 +82,19 @@ class TrainingFixtureTest {
 
                 // chain rule through the mapper: dW[o, :] += dToken[o] * feature, db[o] += dToken[o]
                 float[] gradW = new float[mapperW.length], gradB = new float[mapperB.length];
-                for (int[] slot : imageSlots)
-                    MapperGradients.accumulate(features, slot[1] * dimClip, dimClip, r.gradients(), slot[0] * width, k * width, gradW, gradB);
+                for (int[] slot : imageSlots) {
+                    float[] dTokens = new float[k * width];
+                    for (int i = 0; i < dTokens.length; i++) dTokens[i] = (float) r.gradients()[slot[0] * width + i];
+                    mapper.backward(feature(features, slot[1], dimClip), dTokens, gradW, gradB);
+                }
                 assertClose(what + " d loss / d mapper weight", NpyFile.read(dir.resolve(c.get("grad_mapper_weight").asText())).floats(), gradW, 1e-5);
                 assertClose(what + " d loss / d mapper bias", NpyFile.read(dir.resolve(c.get("grad_mapper_bias").asText())).floats(), gradB, 1e-5);
             }
         }
     }
 
-    private static float[] map(float[] w, float[] b, float[] features, int image, int dimClip, int out) {
-        float[] y = new float[out];
-        for (int o = 0; o < out; o++) {
-            double s = b[o];
-            for (int i = 0; i < dimClip; i++) s += (double) w[o * dimClip + i] * features[image * dimClip + i];
-            y[o] = (float) s;
-        }
-        return y;
+    private static float[] feature(float[] features, int image, int dimClip) {
+        return java.util.Arrays.copyOfRange(features, image * dimClip, (image + 1) * dimClip);
     }
 
     private static void assertClose(String what, float[] expected, float[] actual, double tolerance) {
