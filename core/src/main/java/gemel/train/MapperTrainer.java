@@ -39,8 +39,11 @@ public final class MapperTrainer {
         }
     }
 
-    /** What a finished run reports. */
-    public record Outcome(long optimizerSteps, double finalLoss, double bestAccuracy, long bestStep, Path mapper) {
+    /**
+     * What a run reports: {@code output} is the mapper written when {@code finished}, else the
+     * checkpoint to resume from. {@code bestAccuracy} is -1 without a dev set.
+     */
+    public record Outcome(long optimizerSteps, boolean finished, double finalLoss, double bestAccuracy, long bestStep, Path output) {
     }
 
     private final CausalLM model;
@@ -72,6 +75,15 @@ public final class MapperTrainer {
      * without a dev set); with {@code resume} continues from {@code runDir/checkpoint.safetensors}.
      */
     public Outcome run(FeatureMapper mapper, Path runDir, boolean resume) throws java.io.IOException {
+        return run(mapper, runDir, resume, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #run(FeatureMapper, Path, boolean)}, but stops after optimizer step {@code stopAfter}
+     * with a checkpoint, to be continued later with {@code resume} (the result is the same as one
+     * uninterrupted run).
+     */
+    public Outcome run(FeatureMapper mapper, Path runDir, boolean resume, long stopAfter) throws java.io.IOException {
         Files.createDirectories(runDir);
         Path checkpointFile = runDir.resolve("checkpoint.safetensors"), best = runDir.resolve("mapper.safetensors");
         Path metricsFile = runDir.resolve("metrics.jsonl"), plot = runDir.resolve("training.png");
@@ -117,7 +129,7 @@ public final class MapperTrainer {
         int[] order = null;
         long started = System.nanoTime(), startMicro = micro, lastPrint = 0;
         try (metrics) {
-            while (micro < totalMicro) {
+            while (micro < totalMicro && step < stopAfter) {
                 int epoch = (int) (micro / n), position = (int) (micro % n);
                 if (epoch != orderEpoch) {
                     order = EpochOrder.of(settings.seed(), epoch, n);
@@ -156,7 +168,7 @@ public final class MapperTrainer {
                     lossSum = 0;
                     accumulated = 0;
 
-                    boolean last = micro == totalMicro;
+                    boolean last = micro == totalMicro, stopping = step == stopAfter;
                     if (devAccuracy != null && (last || settings.evalEvery() > 0 && step % settings.evalEvery() == 0)) {
                         double accuracy = evaluate(mapper, step, metrics);
                         if (accuracy > bestAccuracy) {
@@ -166,12 +178,12 @@ public final class MapperTrainer {
                             bestB = b.clone();
                         }
                     }
-                    if (last || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
+                    if (last || stopping || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
                         new TrainingCheckpoint(new long[] {w.length / mapper.dimClip(), mapper.dimClip()}, w, b, bestW, bestB, adam.state(), step,
                                 (int) (micro / n), (int) (micro % n), settings.seed(), bestAccuracy, bestStep).save(checkpointFile);
                     }
                     long now = System.nanoTime();
-                    if (last || now - lastPrint > 2_000_000_000L) {
+                    if (last || stopping || now - lastPrint > 2_000_000_000L) {
                         lastPrint = now;
                         double rate = (micro - startMicro) / Math.max(1e-9, (now - started) / 1e9);
                         long etaSeconds = Math.round((totalMicro - micro) / Math.max(1e-9, rate));
@@ -181,13 +193,17 @@ public final class MapperTrainer {
                 }
             }
         }
+        if (micro < totalMicro) {
+            progress.printf(Locale.ROOT, "stopped after optimizer step %d of %d; continue with --resume%n", step, totalSteps());
+            return new Outcome(step, false, lastLoss, bestAccuracy, bestStep, checkpointFile);
+        }
         if (devAccuracy != null) { // the run ends holding the best mapper, not the last one
             System.arraycopy(bestW, 0, w, 0, w.length);
             System.arraycopy(bestB, 0, b, 0, b.length);
         }
         mapper.save(best);
         TrainingPlot.write(MetricsLog.read(metricsFile), "mapper training: loss and dev accuracy", plot);
-        return new Outcome(step, lastLoss, bestAccuracy, bestStep, best);
+        return new Outcome(step, true, lastLoss, bestAccuracy, bestStep, best);
     }
 
     private double evaluate(FeatureMapper mapper, long step, MetricsLog metrics) {
