@@ -17,6 +17,7 @@ import gemel.features.FeatureStore;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.Hdf5ImageFeatures;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -51,7 +52,7 @@ public final class ConvertCommand implements Runnable {
         try {
             step.run();
             return 0;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
             System.err.println("gemel convert: " + e.getMessage());
             return 1;
         }

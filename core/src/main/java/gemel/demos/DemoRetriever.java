@@ -4,7 +4,6 @@ import gemel.data.MelExample;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -95,30 +94,41 @@ public final class DemoRetriever {
         if (n == 0) return new int[0];
         if (unit.length > 0 && query.length != unit[0].length)
             throw new IllegalArgumentException("query embedding has " + query.length + " values, training has " + unit[0].length);
-        // min-heap of the n best so far: its head is the worst kept (lowest score; on ties the higher index)
-        PriorityQueue<long[]> heap = new PriorityQueue<>(n, DemoRetriever::compareWorseFirst);
+        // the n best so far, sorted from worst (slot 0) to best; training indices only grow, so a later
+        // candidate with an equal score never displaces an earlier one: ties go to the lower index
+        float[] bestScore = new float[n];
+        int[] bestIndex = new int[n];
+        int filled = 0;
         for (int i = 0; i < unit.length; i++) {
             if (exclude != null && training.get(i).mention().equals(exclude.mention())
                     && training.get(i).text().equals(exclude.text())) continue;
-            long[] candidate = {Double.doubleToLongBits(dot(query, unit[i])), i};
-            if (heap.size() < n) heap.add(candidate);
-            else if (compareWorseFirst(candidate, heap.peek()) > 0) {
-                heap.poll();
-                heap.add(candidate);
+            float score = dot(query, unit[i]);
+            if (filled < n) {
+                insert(bestScore, bestIndex, filled++, score, i);
+            } else if (score > bestScore[0]) {
+                // drop the worst, then place the candidate among the n - 1 left
+                System.arraycopy(bestScore, 1, bestScore, 0, n - 1);
+                System.arraycopy(bestIndex, 1, bestIndex, 0, n - 1);
+                insert(bestScore, bestIndex, n - 1, score, i);
             }
         }
-        if (heap.size() < n)
-            throw new IllegalArgumentException("asked for " + n + " demonstrations but only " + heap.size()
+        if (filled < n)
+            throw new IllegalArgumentException("asked for " + n + " demonstrations but only " + filled
                     + " training records are eligible");
-        int[] out = new int[n];
-        for (int k = 0; k < n; k++) out[k] = (int) heap.poll()[1];   // worst first = least similar first
-        return out;
+        return bestIndex;   // worst first = least similar first
     }
 
-    /** Orders candidates {score bits, index} from worse to better: lower score, then higher index. */
-    private static int compareWorseFirst(long[] a, long[] b) {
-        int byScore = Double.compare(Double.longBitsToDouble(a[0]), Double.longBitsToDouble(b[0]));
-        return byScore != 0 ? byScore : Long.compare(b[1], a[1]);
+    /**
+     * Inserts (score, index) into the first {@code size} slots, sorted worst to best, below every slot with
+     * a higher or equal score: equal scores there came from lower indices, which rank higher.
+     */
+    private static void insert(float[] scores, int[] indices, int size, float score, int index) {
+        int at = size;
+        while (at > 0 && scores[at - 1] >= score) at--;
+        System.arraycopy(scores, at, scores, at + 1, size - at);
+        System.arraycopy(indices, at, indices, at + 1, size - at);
+        scores[at] = score;
+        indices[at] = index;
     }
 
     private static float[] normalized(float[] v, String what) {

@@ -1,6 +1,5 @@
 package gemel.features;
 
-import gemel.data.AtomicFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,10 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +24,8 @@ import java.util.Set;
  * atomically. Closing without committing deletes the temporary file and leaves the target untouched.
  */
 public final class FeatureStoreWriter implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final Path target;
     private final Path tmp;
     private final int dim;
@@ -36,10 +39,28 @@ public final class FeatureStoreWriter implements AutoCloseable {
         if (dim <= 0) throw new IllegalArgumentException("feature dimension must be positive, got " + dim);
         this.target = target;
         this.dim = dim;
-        this.tmp = AtomicFiles.temporaryBeside(target);
+        this.tmp = temporaryBeside(target);
         this.out = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.WRITE), 1 << 16);
         this.row = ByteBuffer.allocate(dim * 4).order(ByteOrder.LITTLE_ENDIAN);
         out.write(new byte[FeatureStore.HEADER_BYTES]);   // filled in by commit()
+    }
+
+    /**
+     * A new empty hidden file in {@code target}'s folder, with the permissions of an ordinary new file
+     * (unlike {@link Files#createTempFile}, which makes it owner-only).
+     */
+    private static Path temporaryBeside(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+            try {
+                Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW).close();
+                return tmp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 10) throw e;
+            }
+        }
     }
 
     /** Appends the vector of {@code key}; keys must be distinct and vectors {@code dim} long. */

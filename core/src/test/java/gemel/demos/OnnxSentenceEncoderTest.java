@@ -108,6 +108,23 @@ class OnnxSentenceEncoderTest {
     }
 
     @Test
+    void anEncoderFolderWithMeanPoolingMatchesTheBuiltInModel(@TempDir Path dir) throws IOException {
+        // the same model as files on disk, taken out of the dependency that ships it
+        for (String[] copy : new String[][] {{"all-minilm-l6-v2.onnx", "model.onnx"}, {"all-minilm-l6-v2-tokenizer.json", "tokenizer.json"}})
+            try (var in = OnnxSentenceEncoderTest.class.getClassLoader().getResourceAsStream(copy[0])) {
+                Files.copy(java.util.Objects.requireNonNull(in, copy[0]), dir.resolve(copy[1]));
+            }
+        List<String> texts = List.of("Wayne Gretzky", "the Girl from U.N.C.L.E.");
+        float[][] builtIn = miniLm.embed(texts);
+        OnnxSentenceEncoder mean = OnnxSentenceEncoder.fromFolder(dir, PoolingMode.MEAN);
+        float[][] fromFolder = mean.embed(texts);
+        for (int i = 0; i < texts.size(); i++) assertArrayEquals(builtIn[i], fromFolder[i], 1e-5f);
+        float[] cls = OnnxSentenceEncoder.fromFolder(dir, PoolingMode.CLS).embed(texts.subList(0, 1))[0];
+        assertTrue(cosine(cls, builtIn[0]) < 0.999, "CLS pooling is another vector");
+        assertTrue(mean.id().startsWith("onnx-") && mean.id().contains("-mean-"), mean.id());
+    }
+
+    @Test
     void anEncoderFolderMustHoldModelAndTokenizer(@TempDir Path dir) {
         var e = assertThrows(IllegalArgumentException.class, () -> OnnxSentenceEncoder.fromFolder(dir, PoolingMode.CLS));
         assertTrue(e.getMessage().contains("lacks model.onnx"), e.getMessage());
