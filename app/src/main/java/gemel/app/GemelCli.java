@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 FeaturesCommand.class,
                 ForwardCommand.class,
                 GenerateCommand.class,
+                TrainCommand.class,
+                DemoCommand.class,
         })
 public final class GemelCli implements Runnable {
 
