@@ -6,7 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.engine.config.HfConfig;
+import gemel.engine.io.TensorView;
+import gemel.engine.io.WeightSource;
+import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Whole-model loss gradients against finite differences, recompute and padding invariants. */
@@ -58,11 +70,11 @@ class InputGradientsTest {
         TinyModels.Model m = TinyModels.llamaGqa();
         TrainingDecoder decoder = TrainingDecoder.load(m.config(), m.weights());
         int[] mask = new int[12];
-        java.util.Arrays.fill(mask, 1);
+        Arrays.fill(mask, 1);
         Batch batch = new Batch(2, 6, mask, Batch.positionsFromMask(mask, 2, 6));
         InputGradients g = InputGradients.of(m.config(), m.weights(), false);
         double[] x = GradientCheck.random(new Random(1), 12 * 16, 1);
-        java.util.IdentityHashMap<double[], Boolean> arrays = new java.util.IdentityHashMap<>();
+        IdentityHashMap<double[], Boolean> arrays = new IdentityHashMap<>();
         DecoderLayer.Saved saved = layerOf(decoder).forward(x, batch);
         for (double[] a : new double[][] {saved.n1().x(), saved.n1().y(), saved.n2().x(), saved.n2().y(), saved.output(),
                 saved.attention().q(), saved.attention().k(), saved.attention().v(), saved.attention().probs(), saved.attention().output(),
@@ -77,6 +89,40 @@ class InputGradientsTest {
         return decoder.firstLayer();
     }
 
+    /**
+     * The issue's target: a 1,536-token prompt through OPT-1.3B must train in 24 GB. The weights
+     * (fp16, 2.6 GB) are memory-mapped; the activations are what recompute shrinks. The config is
+     * OPT-1.3B's; the weights are zero-filled views of one buffer (the accounting reads no weights).
+     */
+    @Test
+    void opt13bAt1536TokensFitsIn24GbOnlyWithRecompute() {
+        ObjectNode c = new ObjectMapper().createObjectNode();
+        c.putArray("architectures").add("OPTForCausalLM");
+        c.put("model_type", "opt").put("hidden_size", 2048).put("num_attention_heads", 32).put("num_hidden_layers", 24)
+                .put("ffn_dim", 8192).put("vocab_size", 50272).put("max_position_embeddings", 2048).put("word_embed_proj_dim", 2048);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = arena.allocate(50272L * 2048 * 2);
+            WeightSource w = new WeightSource() {
+                @Override public Set<String> names() { return Set.of(); }
+                @Override public boolean contains(String name) { return name.equals("model.decoder.embed_tokens.weight"); }
+                @Override public TensorView tensor(String name) {
+                    long[] shape = name.contains("embed_tokens") ? new long[] {50272, 2048} : name.contains("embed_positions") ? new long[] {2050, 2048}
+                            : name.contains("fc1.weight") ? new long[] {8192, 2048} : name.contains("fc2.weight") ? new long[] {2048, 8192}
+                            : name.contains("fc1.bias") ? new long[] {8192} : name.endsWith("_proj.weight") ? new long[] {2048, 2048} : new long[] {2048};
+                    long n = 1;
+                    for (long d : shape) n *= d;
+                    return new TensorView(name, Path.of("opt-1.3b"), DType.F16, shape, zeros.asSlice(0, 2 * n));
+                }
+                @Override public void close() { }
+            };
+            InputGradients g = InputGradients.of(HfConfig.of(Path.of("opt-1.3b/config.json"), c), w, true);
+            long with = g.activationBytes(1, 1536, true), without = g.activationBytes(1, 1536, false);
+            System.out.printf("OPT-1.3B, 1,536 tokens: activations %.2f GB with recompute, %.2f GB without%n", with / 1e9, without / 1e9);
+            assertTrue(with + 2.6e9 < 8e9, "with recompute: " + with);
+            assertTrue(without + 2.6e9 > 24e9, "without recompute it would not fit: " + without);
+        }
+    }
+
     @Test
     void paddedRowEqualsTheUnpaddedRow() {
         TinyModels.Model m = TinyModels.optPreNorm();
@@ -85,7 +131,7 @@ class InputGradientsTest {
         double[] batch = GradientCheck.random(new Random(3), 2 * 6 * w, 1);
         int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
         InputGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
-        double[] alone = java.util.Arrays.copyOfRange(batch, 6 * w, 10 * w);
+        double[] alone = Arrays.copyOfRange(batch, 6 * w, 10 * w);
         InputGradients.Result single = g.compute(alone, 1, 4, null, null, new int[] {X, X, 4, 1});
         assertEquals(single.loss(), padded.loss(), 1e-12);
         for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-12);
