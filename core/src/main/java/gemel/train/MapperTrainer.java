@@ -7,6 +7,7 @@ import gemel.link.Prompt;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -135,25 +136,12 @@ public final class MapperTrainer {
                     order = EpochOrder.of(settings.seed(), epoch, n);
                     orderEpoch = epoch;
                 }
-                Prompt example = train.example(order[position]);
-                if (example.labels() == null) throw new IllegalArgumentException("training example " + order[position] + " has no labels");
-                InputGradients.Result r = gradients.compute(example.embeddings(model, mapper), 1, example.length(), null, null, example.labels());
-                float[] dTokens = new float[mapper.tokens() * mapper.width()];
-                for (Prompt.Segment segment : example.segments()) {
-                    if (!(segment instanceof Prompt.ImageSlot slot)) continue;
-                    int from = slot.start() * mapper.width();
-                    for (int i = 0; i < dTokens.length; i++) dTokens[i] = (float) r.gradients()[from + i];
-                    mapper.backward(slot.feature(), dTokens, gradW, gradB);
-                }
-                lossSum += r.loss();
+                lossSum += backpropagate(train.example(order[position]), order[position], mapper, gradW, gradB);
                 accumulated++;
                 micro++;
                 if (accumulated == settings.gradAccum() || micro == totalMicro) {
-                    float[][] grads = {gradW, gradB};
-                    for (float[] g : grads) for (int i = 0; i < g.length; i++) g[i] /= accumulated;
-                    double norm = GradientClipping.clip(grads, settings.clipNorm());
                     double lr = schedule.rate(step);
-                    adam.update(grads, lr);
+                    double norm = update(adam, lr, accumulated, gradW, gradB);
                     step++;
                     lastLoss = lossSum / accumulated;
                     Map<String, Object> line = new LinkedHashMap<>();
@@ -163,8 +151,6 @@ public final class MapperTrainer {
                     line.put("lr", lr);
                     line.put("grad_norm", norm);
                     metrics.log("train", line);
-                    java.util.Arrays.fill(gradW, 0);
-                    java.util.Arrays.fill(gradB, 0);
                     lossSum = 0;
                     accumulated = 0;
 
@@ -186,9 +172,8 @@ public final class MapperTrainer {
                     if (last || stopping || now - lastPrint > 2_000_000_000L) {
                         lastPrint = now;
                         double rate = (micro - startMicro) / Math.max(1e-9, (now - started) / 1e9);
-                        long etaSeconds = Math.round((totalMicro - micro) / Math.max(1e-9, rate));
-                        progress.printf(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  |  %.1f examples/s  ETA %s%n",
-                                step, totalSteps(), (double) micro / n, lastLoss, lr, rate, duration(etaSeconds));
+                        progress.printf(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  |  %.1f examples/s  ETA %s%n", step, totalSteps(),
+                                (double) micro / n, lastLoss, lr, rate, duration(Math.round((totalMicro - micro) / Math.max(1e-9, rate))));
                     }
                 }
             }
@@ -204,6 +189,30 @@ public final class MapperTrainer {
         mapper.save(best);
         TrainingPlot.write(MetricsLog.read(metricsFile), "mapper training: loss and dev accuracy", plot);
         return new Outcome(step, true, lastLoss, bestAccuracy, bestStep, best);
+    }
+
+    /** Loss of one example; adds its mapper gradient (through every image slot of the prompt) to gradW, gradB. */
+    private double backpropagate(Prompt example, int index, FeatureMapper mapper, float[] gradW, float[] gradB) {
+        if (example.labels() == null) throw new IllegalArgumentException("training example " + index + " has no labels");
+        InputGradients.Result r = gradients.compute(example.embeddings(model, mapper), 1, example.length(), null, null, example.labels());
+        float[] dTokens = new float[mapper.tokens() * mapper.width()];
+        for (Prompt.Segment segment : example.segments()) {
+            if (!(segment instanceof Prompt.ImageSlot slot)) continue;
+            int from = slot.start() * mapper.width();
+            for (int i = 0; i < dTokens.length; i++) dTokens[i] = (float) r.gradients()[from + i];
+            mapper.backward(slot.feature(), dTokens, gradW, gradB);
+        }
+        return r.loss();
+    }
+
+    /** Averages the accumulated gradients, clips them, takes one AdamW step and clears them; returns the norm before clipping. */
+    private double update(AdamW adam, double lr, int accumulated, float[] gradW, float[] gradB) {
+        float[][] grads = {gradW, gradB};
+        for (float[] g : grads) for (int i = 0; i < g.length; i++) g[i] /= accumulated;
+        double norm = GradientClipping.clip(grads, settings.clipNorm());
+        adam.update(grads, lr);
+        for (float[] g : grads) Arrays.fill(g, 0);
+        return norm;
     }
 
     private double evaluate(FeatureMapper mapper, long step, MetricsLog metrics) {
