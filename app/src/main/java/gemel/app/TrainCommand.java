@@ -1,7 +1,6 @@
 package gemel.app;
 
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
-import gemel.data.KbEntity;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.data.MelJsonlReader;
@@ -32,9 +31,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -152,9 +149,7 @@ public final class TrainCommand implements Callable<Integer> {
                 LinkingData.Queries devQueries = null;
                 if (!devSet.isEmpty()) {
                     EntityTree tree = EntityNames.tree(tokenizer, knowledge.names(), lm.shape().bosTokenId(), lm.shape().eosTokenId(), progress);
-                    Map<String, List<String>> idsByName = knowledge.entities().stream()
-                            .collect(Collectors.groupingBy(KbEntity::name, Collectors.mapping(KbEntity::id, Collectors.toList())));
-                    evaluator = new DevEvaluator(lm, tokenizer, tree, idsByName, DecodingOptions.reference(), data);
+                    evaluator = new DevEvaluator(lm, tokenizer, tree, knowledge, DecodingOptions.reference(), data);
                     devQueries = data.queries(devSet, demos);
                 }
                 DevEvaluator devEvaluator = evaluator;

@@ -1,6 +1,7 @@
 package gemel.synth;
 
 import gemel.data.KbEntity;
+import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.demos.EmbeddingCache;
 import gemel.demos.OnnxSentenceEncoder;
@@ -12,6 +13,7 @@ import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
 import gemel.engine.tokenizer.Tokenizer;
+import gemel.eval.Evaluation;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;
 import gemel.link.DecodingOptions;
@@ -28,8 +30,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The end-to-end demo with nothing downloaded: writes the synthetic benchmark, a byte-level BPE
@@ -88,9 +88,8 @@ public final class SyntheticDemo {
             PromptBuilder prompts = new PromptBuilder(tokenizer, s.imageTokens());
             List<String> names = bench.entities().stream().map(KbEntity::name).toList();
             EntityTree tree = EntityNames.tree(tokenizer, names, model.shape().bosTokenId(), model.shape().eosTokenId(), null);
-            Map<String, List<String>> idsByName = bench.entities().stream()
-                    .collect(Collectors.groupingBy(KbEntity::name, Collectors.mapping(KbEntity::id, Collectors.toList())));
-            DevEvaluator evaluator = new DevEvaluator(model, tokenizer, tree, idsByName, DecodingOptions.reference(), data);
+            KnowledgeBase kb = KnowledgeBase.of(bench.entities(), files.kb().toString());
+            DevEvaluator evaluator = new DevEvaluator(model, tokenizer, tree, kb, DecodingOptions.reference(), data);
 
             LinkingData.Queries dev = data.queries(bench.dev(), s.demos());
             LinkingData.Queries test = data.queries(bench.test(), s.demos()), testAlone = data.queries(bench.test(), 0);
@@ -104,8 +103,8 @@ public final class SyntheticDemo {
                     trainer.totalSteps(), s.training().epochs(), bench.train().size(), s.training().gradAccum());
             MapperTrainer.Outcome outcome = trainer.run(mapper, dir.resolve("run"), false);
 
-            DevEvaluator.Outcome withImage = evaluator.evaluate(test, mapper, true);
-            DevEvaluator.Outcome withoutImage = evaluator.evaluate(test, mapper, false);
+            Evaluation withImage = evaluator.evaluate(test, mapper, true);
+            Evaluation withoutImage = evaluator.evaluate(test, mapper, false);
             rows.add(new Row("trained mapper, image + " + s.demos() + " demonstrations", withImage.accuracy()));
             rows.add(new Row("trained mapper, image, no demonstrations", evaluator.evaluate(testAlone, mapper, true).accuracy()));
             rows.add(new Row("trained mapper, no image + " + s.demos() + " demonstrations", withoutImage.accuracy()));
@@ -116,7 +115,7 @@ public final class SyntheticDemo {
             List<String[]> examples = new ArrayList<>();
             for (int i = 0; i < Math.min(2 * s.benchmark().groupSize(), test.examples().size()); i++) {
                 MelExample e = test.examples().get(i);
-                examples.add(new String[] {e.text(), e.mention(), e.target(), withImage.predictions().get(i), withoutImage.predictions().get(i)});
+                examples.add(new String[] {e.text(), e.mention(), e.target(), withImage.predictions().get(i).prediction(), withoutImage.predictions().get(i).prediction()});
             }
             return new Report(rows, examples, outcome);
         }

@@ -4,10 +4,10 @@ import gemel.data.MelExample;
 import gemel.demos.DemoRetriever;
 import gemel.demos.EmbeddingCache;
 import gemel.demos.SentenceEncoder;
+import gemel.eval.DemonstrationPool;
 import gemel.features.FeatureLookup;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;
-import gemel.link.Demonstration;
 import gemel.link.Prompt;
 import gemel.link.PromptBuilder;
 import java.io.IOException;
@@ -24,13 +24,13 @@ public final class LinkingData {
     private final List<MelExample> train;
     private final float[][] trainFeatures; // [train.size()][dimClip]
     private final DemoRetriever retriever;
+    private final DemonstrationPool pool;
     private final ImageFeatures features;
     private final MissingFeaturePolicy missing;
     private final PrintStream progress;
 
-    /** Labelled queries with their image features and demonstrations, ready to become prompts. */
+    /** Labelled queries with their image features [n][dimClip] and demonstration indices into {@link #pool()}. */
     public record Queries(List<MelExample> examples, float[][] features, List<int[]> demos) {
-        public List<String> targets() { return examples.stream().map(MelExample::target).toList(); }
     }
 
     private LinkingData(List<MelExample> train, float[][] trainFeatures, DemoRetriever retriever, ImageFeatures features,
@@ -38,6 +38,7 @@ public final class LinkingData {
         this.train = train;
         this.trainFeatures = trainFeatures;
         this.retriever = retriever;
+        this.pool = new DemonstrationPool(train, features, missing == MissingFeaturePolicy.ZERO_VECTOR);
         this.features = features;
         this.missing = missing;
         this.progress = progress;
@@ -69,7 +70,7 @@ public final class LinkingData {
             @Override public int size() { return train.size(); }
             @Override public Prompt example(int index) {
                 MelExample e = train.get(index);
-                return builder.buildTraining(demonstrations(chosen == null ? new int[0] : chosen.get(index), true), e.text(), e.mention(),
+                return builder.buildTraining(pool.demonstrations(chosen == null ? new int[0] : chosen.get(index)), e.text(), e.mention(),
                         trainFeatures[index], e.target());
             }
         };
@@ -84,13 +85,6 @@ public final class LinkingData {
         return new Queries(List.copyOf(kept), lookup.vectors(), chosen);
     }
 
-    /** The training items {@code indices} as demonstrations, in that order; without {@code images} their features are zero. */
-    public List<Demonstration> demonstrations(int[] indices, boolean images) {
-        List<Demonstration> out = new ArrayList<>(indices.length);
-        for (int i : indices) {
-            MelExample d = train.get(i);
-            out.add(new Demonstration(d.text(), d.mention(), images ? trainFeatures[i] : new float[dimClip()], d.target()));
-        }
-        return out;
-    }
+    /** The training records demonstrations are drawn from. */
+    public DemonstrationPool pool() { return pool; }
 }
