@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
                 "Writes RUN_DIR/mapper.safetensors (the best mapper by dev accuracy; load it with `gemel eval --mapper`), "
                         + "RUN_DIR/checkpoint.safetensors (continue with --resume), RUN_DIR/metrics.jsonl and RUN_DIR/training.png.",
                 "Defaults are the reference's where they carry over to fp32 training; the reference trained OPT in fp16 "
-                        + "with lr 1e-6, weight decay 0.01, eps 1e-6, clip 1.0, batch 1 x accumulation 16, 5 epochs, 10 % warmup, "
+                        + "with lr 1e-6, weight decay 0.01, eps 1e-6, clip 1.0, batch 1 x accumulation 16, 5 epochs, 10 %% warmup, "
                         + "seed 42, dev every 5000 steps, 16 demonstrations, k = 4."})
 public final class TrainCommand implements Callable<Integer> {
 
