@@ -21,6 +21,7 @@ final class TrainingDecoder {
     private final Normalization finalNorm;  // or null (OPT-350m)
     private final Dense projectOut;         // [inputWidth, hidden] or null
     private final TensorView head;          // [vocab, inputWidth]
+    private final int maxPositions;         // max_position_embeddings: longer inputs are refused, as the decoders do
     final int inputWidth, hidden, vocab;
 
     /** What one pass returns: mean loss over {@code targets} label tokens and d loss / d embeds [rows, inputWidth] (null without backward). */
@@ -28,7 +29,7 @@ final class TrainingDecoder {
     }
 
     private TrainingDecoder(Dense projectIn, TensorView positionTable, List<DecoderLayer> layers, Normalization finalNorm,
-                            Dense projectOut, TensorView head, int inputWidth, int hidden) {
+                            Dense projectOut, TensorView head, int inputWidth, int hidden, int maxPositions) {
         this.projectIn = projectIn;
         this.positionTable = positionTable;
         this.layers = layers;
@@ -38,6 +39,7 @@ final class TrainingDecoder {
         this.inputWidth = inputWidth;
         this.hidden = hidden;
         this.vocab = head.dim(0);
+        this.maxPositions = maxPositions;
     }
 
     static TrainingDecoder load(HfConfig config, WeightSource weights) {
@@ -78,7 +80,7 @@ final class TrainingDecoder {
         TensorView positions = w.tensor(p + "embed_positions.weight").requireShape(maxPositions + 2, hidden);
         TensorView head = w.contains("lm_head.weight") ? w.tensor("lm_head.weight") : w.tensor(p + "embed_tokens.weight");
         head.requireShape(vocab, inputWidth);
-        return new TrainingDecoder(projectIn, positions, list, finalNorm, projectOut, head, inputWidth, hidden);
+        return new TrainingDecoder(projectIn, positions, list, finalNorm, projectOut, head, inputWidth, hidden, maxPositions);
     }
 
     private static TrainingDecoder llama(HfConfig c, WeightSource w) {
@@ -110,7 +112,8 @@ final class TrainingDecoder {
         else if (tied) head = w.tensor("model.embed_tokens.weight");
         else throw new IllegalArgumentException(c.file() + ": no lm_head.weight and tie_word_embeddings is false");
         head.requireShape(vocab, hidden);
-        return new TrainingDecoder(null, null, list, new RmsNormBlock(w.tensor("model.norm.weight"), hidden, eps), null, head, hidden, hidden);
+        return new TrainingDecoder(null, null, list, new RmsNormBlock(w.tensor("model.norm.weight"), hidden, eps), null, head, hidden, hidden,
+                c.integer("max_position_embeddings"));
     }
 
     private static int slidingWindow(HfConfig c) {
@@ -206,14 +209,14 @@ final class TrainingDecoder {
         int rows = batch.rows();
         if (embeds.length != rows * inputWidth)
             throw new IllegalArgumentException("inputs_embeds hold " + embeds.length + " values, expected " + rows + " rows x " + inputWidth);
+        for (int r = 0; r < rows; r++)
+            if (batch.mask()[r] != 0 && batch.positions()[r] >= maxPositions)
+                throw new IllegalArgumentException("position " + batch.positions()[r] + " is beyond the model's max_position_embeddings " + maxPositions);
         double[] x = projectIn == null ? embeds.clone() : projectIn.forward(embeds, rows);
         if (positionTable != null) {
             float[] row = new float[hidden];
-            int limit = positionTable.dim(0);
             for (int r = 0; r < rows; r++) {
                 int index = batch.mask()[r] != 0 ? batch.positions()[r] + 2 : 1; // OPT: offset 2, padding at 1
-                if (index >= limit)
-                    throw new IllegalArgumentException("position " + (index - 2) + " is beyond max_position_embeddings " + (limit - 2));
                 positionTable.copyTo((long) index * hidden, row, 0, hidden);
                 for (int i = 0; i < hidden; i++) x[r * hidden + i] += row[i];
             }

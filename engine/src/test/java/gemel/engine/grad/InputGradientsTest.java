@@ -158,6 +158,13 @@ class InputGradientsTest {
         assertEquals(sum / n, g.compute(embeds, 2, 6, MASK, null, LABELS).loss(), 1e-12);
     }
 
+    private static int[] labelsEndingIn(int tokens, int label) {
+        int[] labels = new int[tokens];
+        Arrays.fill(labels, X);
+        labels[tokens - 1] = label;
+        return labels;
+    }
+
     @Test
     void badInputsAreErrorsThatSaySo() {
         TinyModels.Model m = TinyModels.optPreNorm();
@@ -167,6 +174,8 @@ class InputGradientsTest {
         assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());
         var shape = assertThrows(IllegalArgumentException.class, () -> g.compute(new double[5], 1, 6, null, null, new int[] {X, X, X, X, X, 1}));
         assertTrue(shape.getMessage().contains("inputs_embeds"), shape.getMessage());
+        var tooLong = assertThrows(IllegalArgumentException.class, () -> g.compute(new double[17 * g.inputWidth()], 1, 17, null, null, labelsEndingIn(17, 1)));
+        assertTrue(tooLong.getMessage().contains("max_position_embeddings 16"), tooLong.getMessage());
         var label = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, 99}));
         assertTrue(label.getMessage().contains("99"), label.getMessage());
     }
