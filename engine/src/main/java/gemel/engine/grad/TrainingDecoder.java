@@ -156,9 +156,9 @@ final class TrainingDecoder {
         double[][] layerInputs = new double[layers.size()][];
         DecoderLayer.Saved[] saved = new DecoderLayer.Saved[layers.size()];
         for (int l = 0; l < layers.size(); l++) {
-            layerInputs[l] = x;
             DecoderLayer.Saved s = layers.get(l).forward(x, batch);
-            if (!recompute) saved[l] = s;
+            if (backward && recompute) layerInputs[l] = x;
+            else if (backward) saved[l] = s;
             x = s.output();
         }
         double[] picked = gather(x, sources, hidden);
