@@ -48,13 +48,22 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() { return CommandErrors.guarded("serve", this::serve); }
 
-    private void serve() throws IOException {
+    /** The server settings of these options; checked before anything is loaded. */
+    ServerSettings settings() {
         if (options.topK > options.beams)
             throw new IllegalArgumentException("--top-k must be at most --beams (" + options.beams + "), got " + options.topK);
-        ServerSettings settings = new ServerSettings(host, port, options.parallel, queue, maxBody, maxBatch, options.topK, options.beams,
+        return new ServerSettings(host, port, options.parallel, queue, maxBody, maxBatch, options.topK, options.beams,
                 Duration.ofSeconds(shutdownGrace));
-        // the linker returns every beam; each request's top_k picks the best of them
-        try (LinkSession session = LinkSession.open(options, clip, new ImageDecoder(MAX_IMAGE_PIXELS), options.beams, System.err)) {
+    }
+
+    /** The linker and its inputs; the linker returns every beam and each request's top_k picks the best of them. */
+    LinkSession openSession() throws IOException {
+        return LinkSession.open(options, clip, new ImageDecoder(MAX_IMAGE_PIXELS), options.beams, System.err);
+    }
+
+    private void serve() throws IOException {
+        ServerSettings settings = settings();
+        try (LinkSession session = openSession()) {
             LinkServer server = LinkServer.start(session, settings, System.err);
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
