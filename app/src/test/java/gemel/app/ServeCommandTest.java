@@ -11,6 +11,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.app.serve.LinkServer;
 import gemel.data.KnowledgeBase;
+import gemel.data.MelExample;
+import gemel.data.MelJsonlReader;
+import gemel.demos.DemoRetriever;
+import gemel.demos.OnnxSentenceEncoder;
+import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
 import gemel.engine.io.NpyFile;
@@ -19,6 +24,7 @@ import gemel.engine.model.Decoders;
 import gemel.engine.tokenizer.Tokenizer;
 import gemel.features.FeatureStoreWriter;
 import gemel.link.DecodingOptions;
+import gemel.link.Demonstration;
 import gemel.link.EntityNames;
 import gemel.link.FeatureMapper;
 import gemel.link.LinkQuery;
@@ -320,11 +326,11 @@ class ServeCommandTest {
 
     @Test
     void beyondTheQueueRequestsGet503AndShutdownLetsRunningOnesFinish() throws Exception {
-        ServeCommand command = command("--parallel", "1", "--queue", "0", "--max-batch", "64", "--shutdown-grace", "60");
+        ServeCommand command = command("--parallel", "1", "--queue", "0", "--max-batch", "128", "--shutdown-grace", "60");
         LinkServer small = LinkServer.start(session, command.settings(), System.err);
         try {
             ArrayNode batch = JSON.createArrayNode();
-            for (int i = 0; i < 64; i++) batch.add(query(MENTIONS[i % 3][0], MENTIONS[i % 3][1], KEYS[i % 3]));
+            for (int i = 0; i < 128; i++) batch.add(query(MENTIONS[i % 3][0], MENTIONS[i % 3][1], KEYS[i % 3]));
             boolean refused = false;
             for (int round = 0; round < 3 && !refused; round++) { // the batch may finish before the single request arrives
                 CompletableFuture<HttpResponse<String>> running = http.sendAsync(HttpRequest.newBuilder(small.uri().resolve("/v1/link/batch"))
@@ -341,13 +347,49 @@ class ServeCommandTest {
                 if (refused) {
                     small.close(); // while the batch runs: it finishes, the listener stops after it
                     assertEquals(200, running.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).statusCode());
-                    assertEquals(64, JSON.readTree(running.get().body()).get("results").size());
+                    assertEquals(128, JSON.readTree(running.get().body()).get("results").size());
                 } else assertEquals(200, running.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).statusCode());
             }
             assertTrue(refused, "a request beyond one running and none waiting was refused");
             assertThrows(IOException.class, () -> send(small, "GET", "/v1/health", null), "the closed server no longer listens");
         } finally {
             small.close();
+        }
+    }
+
+    @Test
+    void demonstrationsAreRetrievedForEachMention() throws IOException {
+        Path train = dir.resolve("train.jsonl");
+        String[][] records = {{"Larry Bird shoots in 1985", "Larry Bird", "1097", "Q2", "Larry Bird"},
+                {"The Eiffel tower in Paris", "Paris", "13295", "Q5", "Paris"}, {"Ada Lovelace portrait", "Ada Lovelace", "3030", "Q3", "Ada Lovelace"}};
+        StringBuilder s = new StringBuilder();
+        for (String[] r : records)
+            s.append(JSON.createObjectNode().put("text", r[0]).put("mention", r[1]).put("img_name", r[2]).put("golden", r[3]).put("target", r[4]))
+                    .append('\n');
+        Files.writeString(train, s);
+        ServeCommand command = command("--train", train.toString(), "--demos", "2", "--top-k", "3");
+        List<MelExample> training = MelJsonlReader.strict().read(train).examples();
+        List<LinkQuery> queries = new ArrayList<>();
+        ArrayNode batch = JSON.createArrayNode();
+        SentenceEncoder sentences = OnnxSentenceEncoder.allMiniLmL6V2();
+        DemoRetriever retriever = new DemoRetriever(training, sentences.embed(training.stream().map(MelExample::mention).toList()), sentences);
+        for (int i = 0; i < MENTIONS.length; i++) {
+            List<Demonstration> demos = new ArrayList<>();
+            for (int d : retriever.forEmbedding(sentences.embed(List.of(MENTIONS[i][1]))[0], 2)) {
+                MelExample e = training.get(d);
+                demos.add(new Demonstration(e.text(), e.mention(), pooled[List.of(KEYS).indexOf(e.imageKey())], e.target()));
+            }
+            queries.add(new LinkQuery(MENTIONS[i][0], MENTIONS[i][1], pooled[i], demos));
+            batch.add(query(MENTIONS[i][0], MENTIONS[i][1], KEYS[i]));
+        }
+        List<LinkResult> expected = expected(3, queries);
+        List<LinkResult> without = expected(3, queries.stream().map(q -> new LinkQuery(q.text(), q.mention(), q.image(), List.of())).toList());
+        assertTrue(expected.get(0).best().score() != without.get(0).best().score(), "the demonstrations change the answer, so they are checked");
+        try (LinkSession withDemos = command.openSession(); LinkServer served = LinkServer.start(withDemos, command.settings(), System.err)) {
+            assertEquals(2, send(served, "GET", "/v1/health", null).body().get("demonstrations").asInt());
+            Reply r = send(served, "POST", "/v1/link/batch", batch.toString());
+            assertEquals(200, r.status(), r.body().toString());
+            for (int i = 0; i < MENTIONS.length; i++) assertAnswer(expected.get(i), r.body().get("results").get(i), SCORE_NOISE);
         }
     }
 
