@@ -254,6 +254,8 @@ class ServeCommandTest {
         Object[][] cases = {
                 {"/v1/link", "{\"text\": \"Paris", 400, "body", "malformed JSON"},
                 {"/v1/link", "", 400, "body", "empty"},
+                {"/v1/link", "{" + ok + ", \"image_key\": \"1097\"} {}", 400, "body", "malformed JSON"},
+                {"/v1/link", "{" + ok + ", \"image_key\": \"1097\", \"mention\": \"night\"}", 400, "body", "Duplicate field 'mention'"},
                 {"/v1/link", "[1, 2]", 400, "body", "expected a JSON object"},
                 {"/v1/link", "{\"text\": \"Paris at night\", \"image_key\": \"1097\"}", 400, "mention", "missing field 'mention'"},
                 {"/v1/link", "{\"text\": 7, \"mention\": \"Paris\", \"image_key\": \"1097\"}", 400, "text", "must be a string"},

@@ -1,9 +1,12 @@
 package gemel.app.serve;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -27,7 +30,9 @@ import java.util.concurrent.Executors;
  * unexpected failures are logged here with their stack trace and answered 500 without one.
  */
 public final class LinkServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict reading: trailing content after the JSON value and repeated keys are errors, not silently dropped. */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final String PAGE = "/gemel/app/serve/index.html";
 
     private final LinkSession session;
