@@ -275,6 +275,8 @@ class ServeCommandTest {
                         "missing field"},
                 {"/v1/link/batch", "[" + ("{" + ok + ", \"image_key\": \"1097\"},").repeat(8) + "{" + ok + ", \"image_key\": \"1097\"}]", 400, "body",
                         "at most 8"},
+                {"/v1/link", "{\"text\": \"" + "Paris at night. ".repeat(400) + "\", \"mention\": \"Paris\", \"image_key\": \"1097\"}", 400, "null",
+                        "beyond max_position_embeddings"},
                 {"/v1/link", "{" + ok + ", \"image_key\": \"" + "x".repeat(200_001) + "\"}", 413, "body", "limit of 200000 bytes"},
         };
         for (Object[] c : cases) {
