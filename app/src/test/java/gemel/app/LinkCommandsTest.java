@@ -296,6 +296,13 @@ class LinkCommandsTest {
                 "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
         assertEquals(1, wrongMapper.code());
         assertTrue(wrongMapper.err().contains("feature mapper") && wrongMapper.err().contains("input width 24"), wrongMapper.err());
+        Path freshTrain = Files.createDirectories(dir.resolve("fresh")).resolve("train.jsonl");
+        Files.copy(train, freshTrain);
+        Run wrongMapperEval = run("eval", "--model", MODEL.toString(), "--mapper", otherMapper.toString(), "--kb", kb.toString(),
+                "--features", features.toString(), "--train", freshTrain.toString(), "--data", data.toString(), "--demos", "2", "--out", out.toString());
+        assertEquals(1, wrongMapperEval.code());
+        assertTrue(wrongMapperEval.err().contains("input width 24"), wrongMapperEval.err());
+        assertTrue(Files.notExists(freshTrain.resolveSibling("embeddings")), "refused before embedding the training mentions");
 
         Path index = dir.resolve("index-d");
         Path smallKb = dir.resolve("small-kb.txt");
