@@ -3,8 +3,8 @@ package gemel.link;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
 import gemel.data.KnowledgeBase;
+import gemel.engine.io.AtomicFile;
 import gemel.engine.model.ModelShape;
 import gemel.engine.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -40,7 +40,7 @@ public final class LinkIndex {
         Files.createDirectories(dir);
         tree.save(dir.resolve(TREE));
         ObjectNode manifest = expected(model, kb).put("format", FORMAT).put("nodes", tree.nodeCount());
-        AtomicFiles.write(dir.resolve(MANIFEST), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest)));
+        AtomicFile.writeStream(dir.resolve(MANIFEST), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest)));
         return tree;
     }
 
