@@ -304,6 +304,17 @@ class LinkCommandsTest {
         assertTrue(wrongMapperEval.err().contains("input width 24"), wrongMapperEval.err());
         assertTrue(Files.notExists(freshTrain.resolveSibling("embeddings")), "refused before embedding the training mentions");
 
+        Path nowhere = dir.resolve("no-such-kb.jsonl");
+        Run missingKb = run("link", "--model", MODEL.toString(), "--mapper", mapper.toString(), "--kb", nowhere.toString(),
+                "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
+        assertEquals(1, missingKb.code());
+        assertTrue(missingKb.err().contains("no such file: " + nowhere), missingKb.err());
+        Path notAFolder = dir.resolve("out-is-a-file");
+        Files.writeString(notAFolder, "");
+        Run unwritable = run(common("eval", "--data", data.toString(), "--demos", "0", "--out", notAFolder.resolve("p.jsonl").toString()));
+        assertEquals(1, unwritable.code());
+        assertTrue(unwritable.err().contains("gemel eval: cannot write " + notAFolder.resolve("p.jsonl")), unwritable.err());
+
         Path index = dir.resolve("index-d");
         Path smallKb = dir.resolve("small-kb.txt");
         Files.writeString(smallKb, "Paris\nLarry Bird\n");
