@@ -65,6 +65,10 @@ final class EvalCommand implements Callable<Integer> {
             if (fixed.size() < records.size())
                 throw new IllegalArgumentException(demosFile + " has " + fixed.size() + " lines, fewer than the " + records.size()
                         + " records evaluated from " + data);
+            // a file with a line per record of a longer --data was made for another data file
+            if (fixed.size() > dataSet.size())
+                throw new IllegalArgumentException(demosFile + " has " + fixed.size() + " lines but " + data + " has only " + dataSet.size()
+                        + " records: it was made for another data file");
         }
         try (ImageFeatures features = ImageFeatures.open(options.features)) {
             FeatureLookup lookup = FeatureLookup.resolve(features, records, MelExample::imageKey, missingFeatures);

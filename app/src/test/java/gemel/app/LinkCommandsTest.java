@@ -304,6 +304,14 @@ class LinkCommandsTest {
         assertTrue(wrongMapperEval.err().contains("input width 24"), wrongMapperEval.err());
         assertTrue(Files.notExists(freshTrain.resolveSibling("embeddings")), "refused before embedding the training mentions");
 
+        Path longDemos = dir.resolve("demos-of-another-file.jsonl");
+        DemosFile.write(longDemos, List.of(new int[] {0}, new int[] {1}, new int[] {2}, new int[] {3}, new int[] {0}, new int[] {1}));
+        Path notWritten = dir.resolve("not-written.jsonl");
+        Run mismatched = run(common("eval", "--data", data.toString(), "--demos-file", longDemos.toString(), "--out", notWritten.toString()));
+        assertEquals(1, mismatched.code());
+        assertTrue(mismatched.err().contains("6 lines") && mismatched.err().contains("5 records"), mismatched.err());
+        assertTrue(Files.notExists(notWritten));
+
         Path nowhere = dir.resolve("no-such-kb.jsonl");
         Run missingKb = run("link", "--model", MODEL.toString(), "--mapper", mapper.toString(), "--kb", nowhere.toString(),
                 "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
