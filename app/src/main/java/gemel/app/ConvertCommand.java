@@ -4,13 +4,11 @@ import gemel.data.ConvertedData;
 import gemel.data.MimicConverter;
 import gemel.data.WikiDiverseConverter;
 import gemel.data.WikiMelConverter;
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.MelDataset;
 import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.DemosFile;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.ProgressMeter;
 import gemel.demos.SentenceEncoder;
 import gemel.features.FeatureStore;
@@ -26,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -174,11 +173,8 @@ public final class ConvertCommand implements Runnable {
         @Option(names = "-n", defaultValue = "16", description = "demonstrations per record (default: ${DEFAULT-VALUE})")
         int n;
 
-        @Option(names = "--encoder", description = "folder with model.onnx + tokenizer.json (default: all-MiniLM-L6-v2, built in)")
-        Path encoderDir;
-
-        @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of a --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-        PoolingMode pooling;
+        @Mixin
+        SentenceEncoderOptions sentences;
 
         @Option(names = "--cache", description = "folder of cached training embeddings (default: beside the training file)")
         Path cache;
@@ -192,8 +188,7 @@ public final class ConvertCommand implements Runnable {
         private void retrieve() throws IOException {
             MelDataset training = MelJsonlReader.strict().read(train);
             System.err.println(training.report().summary());
-            SentenceEncoder encoder = encoderDir == null ? OnnxSentenceEncoder.allMiniLmL6V2()
-                    : OnnxSentenceEncoder.fromFolder(encoderDir, pooling);
+            SentenceEncoder encoder = sentences.open();
             Path cacheDir = cache != null ? cache : train.toAbsolutePath().getParent().resolve("embeddings");
             DemoRetriever retriever = DemoRetriever.build(training.examples(), encoder, new EmbeddingCache(cacheDir), System.err);
             List<int[]> demos;
