@@ -102,15 +102,15 @@ public final class Linker {
     /**
      * Links every query; results in query order. {@code parallelQueries} queries run at once (each one
      * also spreads its matrix products over the cores), which pays off when single queries leave cores
-     * idle (small models, decode steps). Every prompt is built and checked before the first query
-     * runs. {@code progress} may be null.
+     * idle (small models, decode steps). Every query's prompt is checked before the first one runs.
+     * {@code progress} may be null.
      */
     public List<LinkResult> linkAll(List<LinkQuery> queries, int parallelQueries, ProgressMeter progress) {
         if (parallelQueries < 1) throw new IllegalArgumentException("parallel queries must be >= 1, got " + parallelQueries);
-        List<Prompt> prompts = new ArrayList<>(queries.size());
+        // a check pass that keeps no prompt: tokenizing twice costs far less than holding every prompt of a large batch
         for (int i = 0; i < queries.size(); i++) {
             try {
-                prompts.add(prompt(queries.get(i)));
+                prompt(queries.get(i));
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("query " + i + " ('" + queries.get(i).mention() + "'): " + e.getMessage(), e);
             }
@@ -120,7 +120,7 @@ public final class Linker {
         Runnable worker = () -> {
             for (int i; (i = next.getAndIncrement()) < out.length; ) {
                 try {
-                    out[i] = link(prompts.get(i));
+                    out[i] = link(queries.get(i));
                 } catch (RuntimeException e) {
                     next.set(out.length); // the others stop after their current query
                     throw new IllegalStateException("query " + i + " ('" + queries.get(i).mention() + "'): " + e.getMessage(), e);
