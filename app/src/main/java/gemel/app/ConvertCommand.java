@@ -15,7 +15,6 @@ import gemel.features.FeatureStore;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.Hdf5ImageFeatures;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -40,23 +39,6 @@ public final class ConvertCommand implements Runnable {
     @Override
     public void run() { spec.commandLine().usage(System.out); }
 
-    /** One conversion step that may fail on bad input. */
-    @FunctionalInterface
-    private interface Step {
-        void run() throws IOException;
-    }
-
-    /** Runs {@code step}; bad input ends with its message (which names the file and place) and exit code 1. */
-    private static int guarded(Step step) {
-        try {
-            step.run();
-            return 0;
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-            System.err.println("gemel convert: " + e.getMessage());
-            return 1;
-        }
-    }
-
     /** Reads a published layout. */
     @FunctionalInterface
     private interface Conversion {
@@ -64,7 +46,7 @@ public final class ConvertCommand implements Runnable {
     }
 
     private static int convertAndWrite(Conversion convert, Path out) {
-        return guarded(() -> {
+        return CommandErrors.guarded("convert", () -> {
             ConvertedData data = convert.run();
             List<Path> files = data.write(out);
             System.out.print(data.report());
@@ -143,7 +125,7 @@ public final class ConvertCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return guarded(this::copy);
+            return CommandErrors.guarded("convert", this::copy);
         }
 
         private void copy() throws IOException {
@@ -183,7 +165,7 @@ public final class ConvertCommand implements Runnable {
         Path out;
 
         @Override
-        public Integer call() { return guarded(this::retrieve); }
+        public Integer call() { return CommandErrors.guarded("convert", this::retrieve); }
 
         private void retrieve() throws IOException {
             MelDataset training = MelJsonlReader.strict().read(train);
