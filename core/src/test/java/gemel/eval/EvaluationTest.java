@@ -242,6 +242,11 @@ class EvaluationTest {
         KnowledgeBase other = KnowledgeBase.of(List.of(new KbEntity("Q1", "Larry Hagman", null)), "other");
         var e = assertThrows(IllegalArgumentException.class, () -> LinkIndex.tree(dir, tokenizer, model.shape(), other, null));
         assertTrue(e.getMessage().contains("another knowledge base"), e.getMessage());
+
+        // a rebuild for another knowledge base stopped between the tree and the manifest: the manifest no longer vouches for the tree
+        EntityNames.tree(tokenizer, other.names(), 2, 2, null).save(dir.resolve(LinkIndex.TREE));
+        var stale = assertThrows(IllegalArgumentException.class, () -> LinkIndex.tree(dir, tokenizer, model.shape(), KB, null));
+        assertTrue(stale.getMessage().contains(LinkIndex.TREE) && stale.getMessage().contains("rebuild"), stale.getMessage());
     }
 
     /** Every KB name with its teacher-forced score (sum of log-probabilities of its tokens and the end token over 1 + tokens), best first. */
