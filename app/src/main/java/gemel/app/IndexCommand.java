@@ -1,6 +1,5 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
@@ -18,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gemel index}: the entity tree of a knowledge base for one model, and the training mentions' embeddings. */
@@ -34,11 +34,8 @@ final class IndexCommand implements Callable<Integer> {
     @Option(names = "--train", description = "training JSON lines whose mentions are embedded for demonstration retrieval")
     Path train;
 
-    @Option(names = "--encoder", description = "sentence encoder folder (model.onnx + tokenizer.json); default: all-MiniLM-L6-v2, built in")
-    Path encoder;
-
-    @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of an --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    PoolingMode pooling;
+    @Mixin
+    SentenceEncoderOptions encoder;
 
     @Option(names = "--out", required = true, description = "the index folder to write")
     Path out;
@@ -56,7 +53,7 @@ final class IndexCommand implements Callable<Integer> {
             MelDataset training = MelJsonlReader.strict().read(train);
             System.err.println(training.report().summary());
             EmbeddingCache cache = new EmbeddingCache(LinkerOptions.embeddingsDir(out, train));
-            var sentences = LinkerOptions.sentenceEncoder(encoder, pooling);
+            var sentences = encoder.open();
             var mentions = training.examples().stream().map(MelExample::mention).toList();
             float[][] embedded = cache.embeddings(sentences, mentions, System.err);
             System.out.printf(Locale.ROOT, "wrote %s: %,d training mentions embedded by %s%n", cache.fileFor(sentences, mentions),

@@ -1,12 +1,10 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
 import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
@@ -22,6 +20,7 @@ import gemel.link.LinkerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options {@code link} and {@code eval} share: model, mapper, knowledge base, index, decoding and demonstrations. */
@@ -71,11 +70,8 @@ final class LinkerOptions {
     @Option(names = "--demos", defaultValue = "16", description = "demonstrations per mention, retrieved from --train (default: ${DEFAULT-VALUE}; 0 for none)")
     int demos;
 
-    @Option(names = "--encoder", description = "sentence encoder folder (model.onnx + tokenizer.json) for retrieval; default: all-MiniLM-L6-v2, built in")
-    Path encoder;
-
-    @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of an --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    PoolingMode pooling;
+    @Mixin
+    SentenceEncoderOptions encoderOptions;
 
     /** The model with everything the linker needs; closing it releases the model's weights. */
     record Loaded(CausalLM model, Linker linker, int knowledgeBaseSize) implements AutoCloseable {
@@ -124,11 +120,7 @@ final class LinkerOptions {
     }
 
     /** The encoder that embeds mentions for retrieval: --encoder, or the built-in all-MiniLM-L6-v2. */
-    SentenceEncoder sentenceEncoder() throws IOException { return sentenceEncoder(encoder, pooling); }
-
-    static SentenceEncoder sentenceEncoder(Path encoder, PoolingMode pooling) throws IOException {
-        return encoder == null ? OnnxSentenceEncoder.allMiniLmL6V2() : OnnxSentenceEncoder.fromFolder(encoder, pooling);
-    }
+    SentenceEncoder sentenceEncoder() throws IOException { return encoderOptions.open(); }
 
     static Path embeddingsDir(Path index, Path train) {
         return index != null ? index.resolve(LinkIndex.EMBEDDINGS) : train.toAbsolutePath().getParent().resolve("embeddings");

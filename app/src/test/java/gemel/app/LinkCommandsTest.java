@@ -296,6 +296,32 @@ class LinkCommandsTest {
                 "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
         assertEquals(1, wrongMapper.code());
         assertTrue(wrongMapper.err().contains("feature mapper") && wrongMapper.err().contains("input width 24"), wrongMapper.err());
+        Path freshTrain = Files.createDirectories(dir.resolve("fresh")).resolve("train.jsonl");
+        Files.copy(train, freshTrain);
+        Run wrongMapperEval = run("eval", "--model", MODEL.toString(), "--mapper", otherMapper.toString(), "--kb", kb.toString(),
+                "--features", features.toString(), "--train", freshTrain.toString(), "--data", data.toString(), "--demos", "2", "--out", out.toString());
+        assertEquals(1, wrongMapperEval.code());
+        assertTrue(wrongMapperEval.err().contains("input width 24"), wrongMapperEval.err());
+        assertTrue(Files.notExists(freshTrain.resolveSibling("embeddings")), "refused before embedding the training mentions");
+
+        Path longDemos = dir.resolve("demos-of-another-file.jsonl");
+        DemosFile.write(longDemos, List.of(new int[] {0}, new int[] {1}, new int[] {2}, new int[] {3}, new int[] {0}, new int[] {1}));
+        Path notWritten = dir.resolve("not-written.jsonl");
+        Run mismatched = run(common("eval", "--data", data.toString(), "--demos-file", longDemos.toString(), "--out", notWritten.toString()));
+        assertEquals(1, mismatched.code());
+        assertTrue(mismatched.err().contains("6 lines") && mismatched.err().contains("5 records"), mismatched.err());
+        assertTrue(Files.notExists(notWritten));
+
+        Path nowhere = dir.resolve("no-such-kb.jsonl");
+        Run missingKb = run("link", "--model", MODEL.toString(), "--mapper", mapper.toString(), "--kb", nowhere.toString(),
+                "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
+        assertEquals(1, missingKb.code());
+        assertTrue(missingKb.err().contains("no such file: " + nowhere), missingKb.err());
+        Path notAFolder = dir.resolve("out-is-a-file");
+        Files.writeString(notAFolder, "");
+        Run unwritable = run(common("eval", "--data", data.toString(), "--demos", "0", "--out", notAFolder.resolve("p.jsonl").toString()));
+        assertEquals(1, unwritable.code());
+        assertTrue(unwritable.err().contains("gemel eval: cannot write " + notAFolder.resolve("p.jsonl")), unwritable.err());
 
         Path index = dir.resolve("index-d");
         Path smallKb = dir.resolve("small-kb.txt");
