@@ -96,7 +96,7 @@ public final class ForwardCommand implements Callable<Integer> {
             long start = System.nanoTime();
             InputGradients.Result r = gradients.compute(embeds, 1, tokens, null, null, ids);
             double seconds = (System.nanoTime() - start) / 1e9;
-            NpyFile.write(gradOut, new long[] {tokens, width}, r.gradientsAsFloats());
+            NpyFile.write(gradOut, new long[] {tokens, width}, r.gradients());
             spec.commandLine().getOut().printf(Locale.ROOT, "loss %.6f over %d target tokens; d loss / d inputs_embeds [%d, %d] written to %s (%.2f s, "
                             + "activations %.1f MB with recompute, %.1f MB without)%n", r.loss(), r.targets(), tokens, width, gradOut, seconds,
                     gradients.activationBytes(1, tokens, true) / 1e6, gradients.activationBytes(1, tokens, false) / 1e6);

@@ -1,8 +1,9 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
-import static gemel.engine.grad.GradientCheck.assertMatches;
-import static gemel.engine.grad.GradientCheck.dot;
-import static gemel.engine.grad.GradientCheck.random;
+import gemel.engine.grad.Batch;
+import static gemel.engine.grad.exact.GradientCheck.assertMatches;
+import static gemel.engine.grad.exact.GradientCheck.dot;
+import static gemel.engine.grad.exact.GradientCheck.random;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,6 +1,7 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
-import static gemel.engine.grad.GradientCheck.assertMatches;
+import gemel.engine.grad.Batch;
+import static gemel.engine.grad.exact.GradientCheck.assertMatches;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,17 +23,17 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Whole-model loss gradients against finite differences, recompute and padding invariants. */
-class InputGradientsTest {
-    private static final int X = InputGradients.IGNORE_INDEX;
+class ExactGradientsTest {
+    private static final int X = ExactGradients.IGNORE_INDEX;
 
     /** Two rows of 6 tokens; row 1 right-padded after 4; targets on the last real tokens of each row. */
     private static final int[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
     private static final int[] LABELS = {X, X, X, 3, 5, 2, X, X, 4, 1, X, X};
 
     private static void checkModel(String what, TinyModels.Model m) {
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         double[] embeds = GradientCheck.random(new Random(5), 2 * 6 * g.inputWidth(), 1);
-        InputGradients.Result result = g.compute(embeds, 2, 6, MASK, null, LABELS);
+        ExactGradients.Result result = g.compute(embeds, 2, 6, MASK, null, LABELS);
         assertEquals(5, result.targets());
         assertMatches(what, embeds, result.gradients(), e -> g.loss(e, 2, 6, MASK, null, LABELS));
         for (int i = 10 * g.inputWidth(); i < 12 * g.inputWidth(); i++)
@@ -57,9 +58,9 @@ class InputGradientsTest {
     @Test
     void recomputeGivesTheSameNumbersWithLessMemory() {
         TinyModels.Model m = TinyModels.llamaGqa();
-        InputGradients kept = InputGradients.of(m.config(), m.weights(), false), recomputed = kept.withRecompute(true);
+        ExactGradients kept = ExactGradients.of(m.config(), m.weights(), false), recomputed = kept.withRecompute(true);
         double[] embeds = GradientCheck.random(new Random(9), 2 * 6 * kept.inputWidth(), 1);
-        InputGradients.Result a = kept.compute(embeds, 2, 6, MASK, null, LABELS), b = recomputed.compute(embeds, 2, 6, MASK, null, LABELS);
+        ExactGradients.Result a = kept.compute(embeds, 2, 6, MASK, null, LABELS), b = recomputed.compute(embeds, 2, 6, MASK, null, LABELS);
         assertEquals(a.loss(), b.loss());
         assertArrayEquals(a.gradients(), b.gradients());
         assertTrue(kept.activationBytes(1, 64, true) < kept.activationBytes(1, 64, false));
@@ -72,7 +73,7 @@ class InputGradientsTest {
         int[] mask = new int[12];
         Arrays.fill(mask, 1);
         Batch batch = new Batch(2, 6, mask, Batch.positionsFromMask(mask, 2, 6));
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         double[] x = GradientCheck.random(new Random(1), 12 * 16, 1);
         IdentityHashMap<double[], Boolean> arrays = new IdentityHashMap<>();
         DecoderLayer.Saved saved = layerOf(decoder).forward(x, batch);
@@ -115,7 +116,7 @@ class InputGradientsTest {
                 }
                 @Override public void close() { }
             };
-            InputGradients g = InputGradients.of(HfConfig.of(Path.of("opt-1.3b/config.json"), c), w, true);
+            ExactGradients g = ExactGradients.of(HfConfig.of(Path.of("opt-1.3b/config.json"), c), w, true);
             long with = g.activationBytes(1, 1536, true), without = g.activationBytes(1, 1536, false);
             System.out.printf("OPT-1.3B, 1,536 tokens: activations %.2f GB with recompute, %.2f GB without%n", with / 1e9, without / 1e9);
             assertTrue(with + 2.6e9 < 8e9, "with recompute: " + with);
@@ -126,13 +127,13 @@ class InputGradientsTest {
     @Test
     void paddedRowEqualsTheUnpaddedRow() {
         TinyModels.Model m = TinyModels.optPreNorm();
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         int w = g.inputWidth();
         double[] batch = GradientCheck.random(new Random(3), 2 * 6 * w, 1);
         int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
-        InputGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
+        ExactGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
         double[] alone = Arrays.copyOfRange(batch, 6 * w, 10 * w);
-        InputGradients.Result single = g.compute(alone, 1, 4, null, null, new int[] {X, X, 4, 1});
+        ExactGradients.Result single = g.compute(alone, 1, 4, null, null, new int[] {X, X, 4, 1});
         assertEquals(single.loss(), padded.loss(), 1e-12);
         for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-12);
         for (int i = 0; i < 6 * w; i++) assertEquals(0.0, padded.gradients()[i], "row 0 has no targets and no influence on row 1");
@@ -141,7 +142,7 @@ class InputGradientsTest {
     @Test
     void lossIsTheMeanCrossEntropyOfTheShiftedLogits() {
         TinyModels.Model m = TinyModels.qwen2();
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         double[] embeds = GradientCheck.random(new Random(4), 2 * 6 * g.inputWidth(), 1);
         double[] logits = g.logits(embeds, 2, 6, MASK, null);
         int vocab = g.vocabSize();
@@ -168,7 +169,7 @@ class InputGradientsTest {
     @Test
     void badInputsAreErrorsThatSaySo() {
         TinyModels.Model m = TinyModels.optPreNorm();
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         double[] embeds = new double[6 * g.inputWidth()];
         var none = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, X}));
         assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());

@@ -1,0 +1,71 @@
+package gemel.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import gemel.engine.io.TensorView;
+import gemel.engine.tensor.DType;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class LinearGradientTest {
+
+    /** Vector kernel, scalar twin and a double-precision sum over the stored values, starting from the same dx. */
+    private static void compare(Random random, DType dtype, int rows, int in, int out) {
+        float[] dy = TestTensors.gaussian(random, rows * out, 1);
+        TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(random, out * in, 0.5), out, in);
+        float[] start = TestTensors.gaussian(random, rows * in, 1);
+        float[] fast = start.clone(), slow = start.clone();
+        LinearGradient.addInputGradient(dy, rows, w, fast);
+        LinearGradient.addInputGradientScalar(dy, rows, w, slow);
+        String what = dtype + " rows " + rows + " in " + in + " out " + out;
+        float tolerance = 2e-6f * (float) Math.sqrt(out) * 4; // summation order only: fp32 rounding grows with sqrt(out)
+        assertTrue(TestTensors.maxAbsDiff(fast, slow, fast.length) <= tolerance, what + ": vector and scalar differ by "
+                + TestTensors.maxAbsDiff(fast, slow, fast.length));
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < in; i++) {
+                double exact = start[r * in + i];
+                for (int o = 0; o < out; o++) exact += (double) dy[r * out + o] * w.get((long) o * in + i);
+                assertEquals(exact, fast[r * in + i], tolerance, what + " dx[" + r + ", " + i + "]");
+            }
+    }
+
+    @Test
+    void vectorKernelMatchesScalarTwinAndExactSumsOnOddShapes() {
+        Random random = new Random(11);
+        for (DType dtype : DType.values())
+            for (int trial = 0; trial < 30; trial++) compare(random, dtype, 1 + random.nextInt(11), 1 + random.nextInt(80), 1 + random.nextInt(37));
+    }
+
+    @Test
+    void splitOverCoresIntoColumnAndRowBlocks() {
+        Random random = new Random(12);
+        for (DType dtype : DType.values()) compare(random, dtype, 203, 70, 133); // several row blocks, a short last column block
+        compare(random, DType.F16, 3, 301, 2050);   // few rows, a long output dimension (a head's gradient)
+        compare(random, DType.BF16, 130, 33, 9);    // rows not a multiple of four in every block
+    }
+
+    /** Backpropagating a one-hot dy through W gives back the stored row exactly, in every dtype. */
+    @Test
+    void oneHotGradientReadsTheStoredRow() {
+        int out = 9, in = 37;
+        for (DType dtype : DType.values()) {
+            TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(new Random(3), out * in, 1), out, in);
+            float[] dy = new float[5 * out], dx = new float[5 * in];
+            for (int r = 0; r < 5; r++) dy[r * out + (2 * r) % out] = 1;
+            LinearGradient.addInputGradient(dy, 5, w, dx);
+            for (int r = 0; r < 5; r++)
+                for (int i = 0; i < in; i++) assertEquals(w.get((long) ((2 * r) % out) * in + i), dx[r * in + i], 0f, dtype + " row " + r);
+        }
+    }
+
+    @Test
+    void shapeMismatchesAreErrorsNamingTheWeight() {
+        TensorView w = TestTensors.of("layers.0.fc1.weight", DType.F32, new float[6], 2, 3);
+        var e = assertThrows(IllegalArgumentException.class, () -> LinearGradient.addInputGradient(new float[3], 2, w, new float[6]));
+        assertTrue(e.getMessage().contains("fc1"), e.getMessage());
+        var f = assertThrows(IllegalArgumentException.class, () -> LinearGradient.addInputGradient(new float[4], 2, w, new float[5]));
+        assertTrue(f.getMessage().contains("input gradient"), f.getMessage());
+    }
+}
