@@ -23,6 +23,11 @@ import org.junit.jupiter.api.Test;
  * and the mapper gradients obtained from them by the chain rule.
  */
 class TrainingFixtureTest {
+    /**
+     * Gradients of two fp32 computations (PyTorch autograd and the engine's kernels) that sum in different
+     * orders: they agree to this fraction of the largest gradient.
+     */
+    private static final double GRADIENT_TOLERANCE = 5e-5;
     private static final Path ROOT = Path.of(System.getProperty("gemel.root", ".")).resolve("core/src/test/resources/fixtures/training");
 
     @Test
@@ -73,7 +78,7 @@ class TrainingFixtureTest {
                 InputGradients.Result r = gradients.compute(embeds, batch, tokens, mask, null, labels);
                 assertEquals(c.get("loss").asDouble(), r.loss(), 1e-5, what + " loss");
                 float[] expectedGrad = NpyFile.read(dir.resolve(c.get("grad_inputs_embeds").asText())).floats();
-                assertClose(what + " d loss / d inputs_embeds", expectedGrad, r.gradients(), 1e-5);
+                assertClose(what + " d loss / d inputs_embeds", expectedGrad, r.gradients(), GRADIENT_TOLERANCE);
 
                 float[] logits = gradients.logits(embeds, batch, tokens, mask, null);
                 float[] expectedLogits = NpyFile.read(dir.resolve(c.get("logits").asText())).floats();
@@ -87,8 +92,8 @@ class TrainingFixtureTest {
                     for (int i = 0; i < dTokens.length; i++) dTokens[i] = r.gradients()[slot[0] * width + i];
                     mapper.backward(feature(features, slot[1], dimClip), dTokens, gradW, gradB);
                 }
-                assertClose(what + " d loss / d mapper weight", NpyFile.read(dir.resolve(c.get("grad_mapper_weight").asText())).floats(), gradW, 1e-5);
-                assertClose(what + " d loss / d mapper bias", NpyFile.read(dir.resolve(c.get("grad_mapper_bias").asText())).floats(), gradB, 1e-5);
+                assertClose(what + " d loss / d mapper weight", NpyFile.read(dir.resolve(c.get("grad_mapper_weight").asText())).floats(), gradW, GRADIENT_TOLERANCE);
+                assertClose(what + " d loss / d mapper bias", NpyFile.read(dir.resolve(c.get("grad_mapper_bias").asText())).floats(), gradB, GRADIENT_TOLERANCE);
             }
         }
     }

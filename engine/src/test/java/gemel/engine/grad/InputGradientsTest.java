@@ -1,0 +1,135 @@
+package gemel.engine.grad;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import gemel.engine.grad.exact.ExactGradients;
+import gemel.engine.grad.exact.TinyModels;
+import gemel.engine.model.DecoderParts;
+import gemel.engine.model.Decoders;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fp32 path against the double-precision oracle ({@link ExactGradients}, itself checked by finite
+ * differences) on every supported family, plus recompute, padding and memory invariants.
+ */
+class InputGradientsTest {
+    private static final int X = InputGradients.IGNORE_INDEX;
+
+    /** Two rows of 6 tokens; row 1 right-padded after 4; targets on the last real tokens of each row. */
+    private static final int[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    private static final int[] LABELS = {X, X, X, 3, 5, 2, X, X, 4, 1, X, X};
+
+    private static float[] random(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /** Loss, gradients and logits of the fp32 path within fp32 rounding of the oracle's, with and without recompute. */
+    private static void agreesWithOracle(String what, TinyModels.Model m) {
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients exact = ExactGradients.of(m.config(), m.weights(), false);
+        float[] embeds = random(new Random(5), 2 * 6 * g.inputWidth());
+        InputGradients.Result fast = g.compute(embeds, 2, 6, MASK, null, LABELS);
+        ExactGradients.Result slow = exact.compute(toDoubles(embeds), 2, 6, MASK, null, LABELS);
+        assertEquals(slow.targets(), fast.targets());
+        assertEquals(slow.loss(), fast.loss(), 1e-5 * Math.max(1, Math.abs(slow.loss())), what + " loss");
+        double scale = Arrays.stream(slow.gradients()).map(Math::abs).max().orElseThrow();
+        assertTrue(scale > 1e-3, what + ": the gradient is not degenerate");
+        for (int i = 0; i < slow.gradients().length; i++)
+            assertEquals(slow.gradients()[i], fast.gradients()[i], 1e-5 * scale, what + " d loss / d embeds[" + i + "]");
+        for (int i = 10 * g.inputWidth(); i < 12 * g.inputWidth(); i++) assertEquals(0f, fast.gradients()[i], what + ": padding gets no gradient");
+        assertArrayEquals(fast.gradients(), g.withRecompute(true).compute(embeds, 2, 6, MASK, null, LABELS).gradients(), what + ": recompute");
+
+        float[] logits = g.logits(embeds, 2, 6, MASK, null);
+        double[] expected = exact.logits(toDoubles(embeds), 2, 6, MASK, null);
+        for (int r = 0; r < 12; r++) {
+            if (MASK[r] == 0) continue; // the oracle's padding queries attend to nothing; so do these, but their rows carry no loss
+            for (int c = 0; c < g.vocabSize(); c++)
+                assertEquals(expected[r * g.vocabSize() + c], logits[r * g.vocabSize() + c], 1e-5 * Math.max(1, Math.abs(expected[r * g.vocabSize() + c])), what + " logit");
+        }
+    }
+
+    @Test
+    void optPreNorm() { agreesWithOracle("OPT pre-LN", TinyModels.optPreNorm()); }
+
+    @Test
+    void opt350mStyle() { agreesWithOracle("OPT-350m style", TinyModels.opt350mStyle()); }
+
+    @Test
+    void llamaGroupedQueryAttention() { agreesWithOracle("Llama GQA + llama3 rope", TinyModels.llamaGqa()); }
+
+    @Test
+    void qwen2Biases() { agreesWithOracle("Qwen2", TinyModels.qwen2()); }
+
+    @Test
+    void mistralSlidingWindow() { agreesWithOracle("Mistral", TinyModels.mistral()); }
+
+    @Test
+    void paddedRowEqualsTheUnpaddedRow() {
+        TinyModels.Model m = TinyModels.optPreNorm();
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        int w = g.inputWidth();
+        float[] batch = random(new Random(3), 2 * 6 * w);
+        int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
+        InputGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
+        InputGradients.Result single = g.compute(Arrays.copyOfRange(batch, 6 * w, 10 * w), 1, 4, null, null, new int[] {X, X, 4, 1});
+        assertEquals(single.loss(), padded.loss(), 1e-6);
+        for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-6);
+        for (int i = 0; i < 6 * w; i++) assertEquals(0f, padded.gradients()[i], "row 0 has no targets and no influence on row 1");
+    }
+
+    @Test
+    void memoryAccountingCountsWhatABlockReallyKeeps() {
+        TinyModels.Model m = TinyModels.llamaGqa();
+        DecoderParts parts = DecoderParts.of(Decoders.load(m.config(), m.weights()));
+        TrainingDecoder decoder = new TrainingDecoder(parts);
+        int[] mask = new int[12];
+        Arrays.fill(mask, 1);
+        Batch batch = new Batch(2, 6, mask, Batch.positionsFromMask(mask, 2, 6));
+        TrainingBlock block = new TrainingBlock(parts, parts.blocks().getFirst());
+        TrainingBlock.Saved s = block.forward(random(new Random(1), 12 * 16), batch).saved();
+        IdentityHashMap<float[], Boolean> arrays = new IdentityHashMap<>();
+        for (float[] a : new float[][] {s.norm1In(), s.q(), s.k(), s.v(), s.norm2In(), s.pre(), s.up()}) arrays.put(a, true);
+        long held = arrays.keySet().stream().mapToLong(a -> a.length).sum();
+        assertEquals(held, block.savedFloats(12));
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        assertEquals(2 * held * Float.BYTES, g.activationBytes(2, 6, false));
+        assertEquals((2L * 12 * 16 + held) * Float.BYTES, g.activationBytes(2, 6, true));
+        assertEquals(decoder.activationFloats(batch, true) * Float.BYTES, g.activationBytes(2, 6, true));
+    }
+
+    private static int[] labelsEndingIn(int tokens, int label) {
+        int[] labels = new int[tokens];
+        Arrays.fill(labels, X);
+        labels[tokens - 1] = label;
+        return labels;
+    }
+
+    @Test
+    void badInputsAreErrorsThatSaySo() {
+        TinyModels.Model m = TinyModels.optPreNorm();
+        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        float[] embeds = new float[6 * g.inputWidth()];
+        var none = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, X}));
+        assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());
+        var shape = assertThrows(IllegalArgumentException.class, () -> g.compute(new float[5], 1, 6, null, null, new int[] {X, X, X, X, X, 1}));
+        assertTrue(shape.getMessage().contains("inputs_embeds"), shape.getMessage());
+        var tooLong = assertThrows(IllegalArgumentException.class, () -> g.compute(new float[17 * g.inputWidth()], 1, 17, null, null, labelsEndingIn(17, 1)));
+        assertTrue(tooLong.getMessage().contains("max_position_embeddings 16"), tooLong.getMessage());
+        var label = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, 99}));
+        assertTrue(label.getMessage().contains("99"), label.getMessage());
+    }
+}
