@@ -3,7 +3,7 @@ package gemel.engine.grad;
 import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.ActivationGradient;
 import gemel.engine.kernel.CausalSelfAttention;
-import gemel.engine.kernel.LinearGradient;
+import gemel.engine.kernel.LinearProducts;
 import gemel.engine.kernel.NormGradient;
 import gemel.engine.kernel.Rope;
 import gemel.engine.model.DecoderParts;
@@ -48,21 +48,21 @@ final class TrainingBlock {
     Forward forward(float[] x, Batch batch) {
         int rows = batch.rows();
         float[] attentionIn = normBefore ? norm(w.attentionNorm(), x, rows) : x;
-        float[] q = w.q().apply(attentionIn, rows), k = w.k().apply(attentionIn, rows), v = w.v().apply(attentionIn, rows);
+        float[] q = apply(w.q(), attentionIn, rows), k = apply(w.k(), attentionIn, rows), v = apply(w.v(), attentionIn, rows);
         if (rope != null)
             for (int r = 0; r < rows; r++) {
                 rope.apply(q, r * heads * headDim, heads, batch.positions()[r]);
                 rope.apply(k, r * kvHeads * headDim, kvHeads, batch.positions()[r]);
             }
-        float[] h = add(x, w.o().apply(attention(batch).forward(q, k, v), rows));
+        float[] h = add(x, apply(w.o(), attention(batch).forward(q, k, v), rows));
         float[] norm1In = normBefore ? x : h;
         if (!normBefore) h = norm(w.attentionNorm(), h, rows);
         float[] mlpIn = normBefore ? norm(w.mlpNorm(), h, rows) : h;
-        float[] pre = w.in().apply(mlpIn, rows), up = w.up() == null ? null : w.up().apply(mlpIn, rows);
+        float[] pre = apply(w.in(), mlpIn, rows), up = w.up() == null ? null : apply(w.up(), mlpIn, rows);
         float[] hidden = pre.clone();
-        activation.apply(hidden, 0, hidden.length);
+        activation.applyScalar(hidden, 0, hidden.length); // the vector exp rounds differently once compiled: runs would not repeat
         if (up != null) for (int i = 0; i < hidden.length; i++) hidden[i] *= up[i];
-        float[] out = add(h, w.out().apply(hidden, rows));
+        float[] out = add(h, apply(w.out(), hidden, rows));
         float[] norm2In = normBefore ? h : out;
         if (!normBefore) out = norm(w.mlpNorm(), out, rows);
         return new Forward(new Saved(norm1In, q, k, v, norm2In, pre, up), out);
@@ -97,7 +97,7 @@ final class TrainingBlock {
             float[] dUp = new float[d.length];
             ActivationGradient.gated(activation, s.pre(), s.up(), d, dUp, d.length);
             dx = inputGradient(w.in(), d, rows);
-            LinearGradient.addInputGradient(dUp, rows, w.up().weight(), dx);
+            LinearProducts.addInputGradient(dUp, rows, w.up().weight(), dx);
         }
         return dx;
     }
@@ -112,8 +112,8 @@ final class TrainingBlock {
                 rope.apply(g.dk(), r * kvHeads * headDim, kvHeads, -batch.positions()[r]);
             }
         float[] dx = inputGradient(w.q(), g.dq(), rows);
-        LinearGradient.addInputGradient(g.dk(), rows, w.k().weight(), dx);
-        LinearGradient.addInputGradient(g.dv(), rows, w.v().weight(), dx);
+        LinearProducts.addInputGradient(g.dk(), rows, w.k().weight(), dx);
+        LinearProducts.addInputGradient(g.dv(), rows, w.v().weight(), dx);
         return dx;
     }
 
@@ -121,10 +121,17 @@ final class TrainingBlock {
         return new CausalSelfAttention(batch.batch(), batch.tokens(), heads, kvHeads, headDim, scale, batch.mask(), window);
     }
 
+    /** x [rows, in] -> a new [rows, out]. */
+    static float[] apply(Linear layer, float[] x, int rows) {
+        float[] y = new float[rows * layer.outputs()];
+        LinearProducts.forward(x, rows, layer.weight(), layer.bias(), y);
+        return y;
+    }
+
     /** dy [rows, out] · W as a new [rows, in]. */
     static float[] inputGradient(Linear layer, float[] dy, int rows) {
         float[] dx = new float[rows * layer.inputs()];
-        LinearGradient.addInputGradient(dy, rows, layer.weight(), dx);
+        LinearProducts.addInputGradient(dy, rows, layer.weight(), dx);
         return dx;
     }
 

@@ -1,6 +1,5 @@
 package gemel.engine.grad;
 
-import gemel.engine.kernel.LinearGradient;
 import gemel.engine.model.DecoderParts;
 import gemel.engine.model.Linear;
 import java.util.List;
@@ -61,9 +60,9 @@ final class TrainingDecoder {
         float[] picked = new float[n * hidden];
         for (int i = 0; i < n; i++) System.arraycopy(x, sources[i] * hidden, picked, i * hidden, hidden);
         float[] h = parts.finalNorm() == null ? picked : TrainingBlock.norm(parts.finalNorm(), picked, n);
-        float[] out = parts.projectOut() == null ? h : parts.projectOut().apply(h, n);
+        float[] out = parts.projectOut() == null ? h : TrainingBlock.apply(parts.projectOut(), h, n);
         float[] dLogits = new float[n * vocab];
-        double loss = crossEntropy(parts.head().apply(out, n), targets, dLogits);
+        double loss = crossEntropy(TrainingBlock.apply(parts.head(), out, n), targets, dLogits);
         if (!backward) return new Pass(loss, n, null);
 
         float[] dOut = TrainingBlock.inputGradient(parts.head(), dLogits, n);
@@ -87,7 +86,7 @@ final class TrainingDecoder {
         float[] x = input(embeds, batch);
         for (TrainingBlock block : blocks) x = block.forward(x, batch).output();
         float[] h = parts.finalNorm() == null ? x : TrainingBlock.norm(parts.finalNorm(), x, rows);
-        return parts.head().apply(parts.projectOut() == null ? h : parts.projectOut().apply(h, rows), rows);
+        return TrainingBlock.apply(parts.head(), parts.projectOut() == null ? h : TrainingBlock.apply(parts.projectOut(), h, rows), rows);
     }
 
     /**
@@ -128,7 +127,7 @@ final class TrainingDecoder {
         for (int r = 0; r < rows; r++)
             if (batch.mask()[r] != 0 && batch.positions()[r] >= maxPositions)
                 throw new IllegalArgumentException("position " + batch.positions()[r] + " is beyond the model's max_position_embeddings " + maxPositions);
-        float[] x = parts.projectIn() == null ? embeds.clone() : parts.projectIn().apply(embeds, rows);
+        float[] x = parts.projectIn() == null ? embeds.clone() : TrainingBlock.apply(parts.projectIn(), embeds, rows);
         if (parts.positionTable() != null) {
             float[] row = new float[hidden];
             for (int r = 0; r < rows; r++) {

@@ -11,7 +11,7 @@ public record Linear(TensorView weight, float[] bias) {
     public int outputs() { return weight.dim(0); }
 
     /** x [rows, in] -> a new [rows, out]. */
-    public float[] apply(float[] x, int rows) {
+    float[] apply(float[] x, int rows) {
         float[] out = new float[rows * outputs()];
         MatMul.multiply(x, rows, weight, bias, out);
         return out;
