@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the forward, but memory O(rows * width) instead of O(heads * tokens^2)), then uses softmax's
  * {@code dz = p * (dp - sum(p * dp))}. A padding query attends to nothing (its output is zero) and
  * a padding key is never visible. Tasks run per (sequence, key/value head) on all cores: the query
- * heads of a group all add into its dk, dv.
+ * heads of a group all add into its dk, dv. A task transposes its keys (and for the backward its
+ * values) to [headDim, tokens] so that scores and {@code dp} build up a vector of positions at a time.
  *
  * @param mask   [batch, tokens], 1 real, 0 padding
  * @param window keys j with i - j >= window are invisible to query i; 0: no window
