@@ -5,13 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.engine.config.HfConfig;
 import gemel.engine.grad.exact.ExactGradients;
 import gemel.engine.grad.exact.TinyModels;
+import gemel.engine.io.TensorView;
+import gemel.engine.io.WeightSource;
 import gemel.engine.model.DecoderParts;
 import gemel.engine.model.Decoders;
+import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -76,6 +86,42 @@ class InputGradientsTest {
 
     @Test
     void mistralSlidingWindow() { agreesWithOracle("Mistral", TinyModels.mistral()); }
+
+    /**
+     * The issue's target: a 1,536-token prompt through OPT-1.3B must train in 24 GB. The weights
+     * (fp16, 2.6 GB) are memory-mapped; the activations are what recompute shrinks. The config is
+     * OPT-1.3B's; the weights are zero-filled views of one buffer (the accounting multiplies no weights).
+     */
+    @Test
+    void opt13bAt1536TokensFitsIn24GbOnlyWithRecompute() {
+        ObjectNode c = new ObjectMapper().createObjectNode();
+        c.putArray("architectures").add("OPTForCausalLM");
+        c.put("model_type", "opt").put("hidden_size", 2048).put("num_attention_heads", 32).put("num_hidden_layers", 24)
+                .put("ffn_dim", 8192).put("vocab_size", 50272).put("max_position_embeddings", 2048).put("word_embed_proj_dim", 2048);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = arena.allocate(50272L * 2048 * 2);
+            WeightSource w = new WeightSource() {
+                @Override public Set<String> names() { return Set.of(); }
+                @Override public boolean contains(String name) { return name.equals("model.decoder.embed_tokens.weight"); }
+                @Override public TensorView tensor(String name) {
+                    long[] shape = name.contains("embed_tokens") ? new long[] {50272, 2048} : name.contains("embed_positions") ? new long[] {2050, 2048}
+                            : name.contains("fc1.weight") ? new long[] {8192, 2048} : name.contains("fc2.weight") ? new long[] {2048, 8192}
+                            : name.contains("fc1.bias") ? new long[] {8192} : name.endsWith("_proj.weight") ? new long[] {2048, 2048} : new long[] {2048};
+                    long n = 1;
+                    for (long d : shape) n *= d;
+                    return new TensorView(name, Path.of("opt-1.3b"), DType.F16, shape, zeros.asSlice(0, 2 * n));
+                }
+                @Override public void close() { }
+            };
+            InputGradients g = InputGradients.of(HfConfig.of(Path.of("opt-1.3b/config.json"), c), w, true);
+            long with = g.activationBytes(1, 1536, true), without = g.activationBytes(1, 1536, false);
+            System.out.printf("OPT-1.3B, 1,536 tokens: activations %.2f GB with recompute, %.2f GB without%n", with / 1e9, without / 1e9);
+            long rows = 1536, hidden = 2048, perBlock = rows * (2 * hidden + 3 * hidden + 8192);
+            assertEquals(Float.BYTES * (24 * rows * hidden + perBlock), with, "one input per block, one block's activations");
+            assertEquals(Float.BYTES * 24 * perBlock, without, "every block's activations");
+            assertTrue(without + 2.6e9 < 24e9, "both fit: " + without);
+        }
+    }
 
     @Test
     void paddedRowEqualsTheUnpaddedRow() {

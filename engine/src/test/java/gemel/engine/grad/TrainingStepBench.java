@@ -30,12 +30,13 @@ public final class TrainingStepBench {
         try (WeightSource weights = Checkpoint.open(model)) {
             InputGradients g = InputGradients.of(HfConfig.load(model), weights, recompute);
             int tokens = labels.length;
-            long start = System.nanoTime();
+            long start = System.nanoTime(), cpuStart = cpuNanos();
             InputGradients.Result r = g.compute(embeds, 1, tokens, null, null, labels);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "gemel fp32, %d cores, recompute %s: loss %.6f over %d targets; forward + backward %.2f s; "
-                            + "peak RSS %.2f GB (activations by count %.2f GB)%n", Runtime.getRuntime().availableProcessors(), recompute,
-                    r.loss(), r.targets(), seconds, peakResidentBytes() / 1e9, g.activationBytes(1, tokens, recompute) / 1e9);
+            double seconds = (System.nanoTime() - start) / 1e9, cpuSeconds = (cpuNanos() - cpuStart) / 1e9;
+            System.out.printf(Locale.ROOT, "gemel fp32, %d cores, recompute %s: loss %.6f over %d targets; forward + backward %.2f s "
+                            + "(%.1f s of CPU); peak RSS %.2f GB, max heap %.2f GB (activations by count %.2f GB)%n",
+                    Runtime.getRuntime().availableProcessors(), recompute, r.loss(), r.targets(), seconds, cpuSeconds,
+                    peakResidentBytes() / 1e9, Runtime.getRuntime().maxMemory() / 1e9, g.activationBytes(1, tokens, recompute) / 1e9);
             Path torch = dir.resolve("grad_torch.npy");
             if (Files.exists(torch)) {
                 float[] expected = NpyFile.read(torch).floats();
@@ -47,6 +48,11 @@ public final class TrainingStepBench {
                 System.out.printf(Locale.ROOT, "vs PyTorch: max |difference| %.3g, %.3g of the largest gradient %.3g%n", diff, diff / scale, scale);
             }
         }
+    }
+
+    /** CPU time of the whole process (all threads, the JIT and GC included), in nanoseconds. */
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
     }
 
     /** VmHWM of /proc/self/status, in bytes. */

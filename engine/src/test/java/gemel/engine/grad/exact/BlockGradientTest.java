@@ -1,6 +1,5 @@
 package gemel.engine.grad.exact;
 
-import gemel.engine.grad.Batch;
 import static gemel.engine.grad.exact.GradientCheck.assertMatches;
 import static gemel.engine.grad.exact.GradientCheck.dot;
 import static gemel.engine.grad.exact.GradientCheck.random;
@@ -8,6 +7,7 @@ import static gemel.engine.grad.exact.GradientCheck.random;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.config.HfConfig;
+import gemel.engine.grad.Batch;
 import gemel.engine.io.TensorView;
 import java.nio.file.Path;
 import java.util.Random;

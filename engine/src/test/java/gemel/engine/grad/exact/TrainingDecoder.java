@@ -1,7 +1,7 @@
 package gemel.engine.grad.exact;
 
-import gemel.engine.grad.Batch;
 import gemel.engine.config.HfConfig;
+import gemel.engine.grad.Batch;
 import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
 import java.util.ArrayList;
