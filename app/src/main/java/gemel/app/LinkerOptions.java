@@ -78,20 +78,24 @@ final class LinkerOptions {
     PoolingMode pooling;
 
     /** The model with everything the linker needs; closing it releases the model's weights. */
-    record Loaded(CausalLM model, Linker linker) implements AutoCloseable {
+    record Loaded(CausalLM model, Linker linker, int knowledgeBaseSize) implements AutoCloseable {
         @Override
         public void close() { model.close(); }
     }
 
-    LinkerSettings settings() {
-        return new LinkerSettings(new DecodingOptions(beams, maxNewTokens, lengthPenalty, !noTree, topK),
+    /** The settings of these options returning {@code keep} beams per query. */
+    LinkerSettings settings(int keep) {
+        return new LinkerSettings(new DecodingOptions(beams, maxNewTokens, lengthPenalty, !noTree, keep),
                 nilThreshold == null ? Double.NEGATIVE_INFINITY : nilThreshold, noImage);
     }
 
     /** Loads the model, its tokenizer, the knowledge base, the entity tree (from --index or built) and the mapper. */
-    Loaded load(PrintStream log) throws IOException {
+    Loaded load(PrintStream log) throws IOException { return load(log, topK); }
+
+    /** As {@link #load(PrintStream)}, the linker returning {@code keep} beams per query. */
+    Loaded load(PrintStream log, int keep) throws IOException {
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be >= 1, got " + parallel);
-        LinkerSettings settings = settings();
+        LinkerSettings settings = settings(keep);
         KnowledgeBase knowledgeBase = KnowledgeBase.read(kb);
         log.printf("knowledge base: %,d entities, %,d distinct names (%s)%n", knowledgeBase.size(), knowledgeBase.names().size(), kb);
         CausalLM lm = Decoders.load(HfConfig.load(model), Checkpoint.open(model));
@@ -99,7 +103,7 @@ final class LinkerOptions {
             Tokenizer tokenizer = Tokenizer.load(model);
             FeatureMapper featureMapper = FeatureMapper.load(mapper, lm.shape());
             EntityTree tree = LinkIndex.tree(index, tokenizer, lm.shape(), knowledgeBase, log);
-            return new Loaded(lm, Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings));
+            return new Loaded(lm, Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings), knowledgeBase.size());
         } catch (IOException | RuntimeException e) {
             lm.close();
             throw e;
