@@ -2,6 +2,7 @@
 PyTorch autograd, beside the same step in gemel (gemel.engine.grad.TrainingStepBench), on the same
 random weights and inputs.
 
+    tools/bench/training_step.sh [DIR] [SHAPE]          (all of it: make, torch, gemel with and without recompute)
     /usr/bin/python3 tools/bench/training_step.py make  DIR [--shape opt-125m] [--tokens 1536] [--targets 8]
     /usr/bin/python3 tools/bench/training_step.py torch DIR [--threads 2]
 
