@@ -10,7 +10,6 @@ import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.InputGradients;
 import gemel.engine.io.Checkpoint;
-import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
 import gemel.engine.tokenizer.Tokenizer;
@@ -139,7 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (devLimit != null && devLimit < devSet.size()) devSet = devSet.subList(0, devLimit);
             KnowledgeBase knowledge = KnowledgeBase.read(kb);
             HfConfig config = HfConfig.load(model);
-            try (CausalLM lm = Decoders.load(config, Checkpoint.open(model)); WeightSource weights = Checkpoint.open(model);
+            try (CausalLM lm = Decoders.load(config, Checkpoint.open(model));
                  ImageFeatures images = ImageFeatures.open(features)) {
                 Tokenizer tokenizer = Tokenizer.load(model);
                 SentenceEncoder sentences = encoder == null ? OnnxSentenceEncoder.allMiniLmL6V2() : OnnxSentenceEncoder.fromFolder(encoder, pooling);
@@ -154,7 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 DevEvaluator devEvaluator = evaluator;
                 LinkingData.Queries devData = devQueries;
-                MapperTrainer trainer = new MapperTrainer(lm, InputGradients.of(config, weights, recompute), data.trainingSet(prompts, demos),
+                MapperTrainer trainer = new MapperTrainer(lm, InputGradients.of(lm, recompute), data.trainingSet(prompts, demos),
                         devEvaluator == null ? null : m -> devEvaluator.evaluate(devData, m, true).accuracy(),
                         new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed), progress);
                 progress.printf(Locale.ROOT, "training on %d mentions (%d demonstrations each), %d optimizer steps; dev: %d mentions%n",

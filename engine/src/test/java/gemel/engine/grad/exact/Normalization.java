@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 /** A per-row normalization (LayerNorm, RMSNorm): forward saves its statistics, backward gives dx. */
 interface Normalization {

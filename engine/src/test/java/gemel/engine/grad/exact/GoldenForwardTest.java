@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -32,7 +32,7 @@ class GoldenForwardTest {
                 : dir.resolve(spec.get("model_dir").asText());
         HfConfig config = HfConfig.load(modelDir);
         try (WeightSource weights = Checkpoint.open(modelDir); CausalLM lm = Decoders.load(config, Checkpoint.open(modelDir))) {
-            InputGradients g = InputGradients.of(config, weights, false);
+            ExactGradients g = ExactGradients.of(config, weights, false);
             int width = g.inputWidth(), vocab = g.vocabSize();
             for (JsonNode c : spec.get("cases")) {
                 JsonNode maskRows = c.get("attention_mask");

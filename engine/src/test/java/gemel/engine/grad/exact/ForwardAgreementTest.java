@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -16,7 +16,7 @@ class ForwardAgreementTest {
     private static final int[] MASK = {1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1}; // row 0 right-padded, row 1 full
 
     private static void agree(String what, TinyModels.Model m) {
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
+        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         int width = g.inputWidth(), vocab = g.vocabSize();
         double[] embeds = GradientCheck.random(new Random(2), 2 * 6 * width, 1);
         float[] floats = new float[embeds.length];

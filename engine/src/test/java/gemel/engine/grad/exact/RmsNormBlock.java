@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import gemel.engine.io.TensorView;
 

@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,12 +7,12 @@ import java.util.Random;
 import java.util.function.ToDoubleFunction;
 
 /** Central finite differences in double precision against an analytic gradient. */
-final class GradientCheck {
+public final class GradientCheck {
     private GradientCheck() {
     }
 
     /** Asserts {@code analytic[i] ~ (f(x + h e_i) - f(x - h e_i)) / 2h} for every i, relative to the largest gradient. */
-    static void assertMatches(String what, double[] x, double[] analytic, ToDoubleFunction<double[]> f) {
+    public static void assertMatches(String what, double[] x, double[] analytic, ToDoubleFunction<double[]> f) {
         assertEquals(x.length, analytic.length, what + ": gradient length");
         double h = 1e-5, scale = 0, worst = 0;
         for (double g : analytic) scale = Math.max(scale, Math.abs(g));
@@ -31,13 +31,13 @@ final class GradientCheck {
         }
     }
 
-    static double[] random(Random r, int n, double scale) {
+    public static double[] random(Random r, int n, double scale) {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) a[i] = r.nextGaussian() * scale;
         return a;
     }
 
-    static double dot(double[] a, double[] b) {
+    public static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += a[i] * b[i];
         return s;

@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 /**
  * The position-wise MLP. OPT: {@code fc2(relu(fc1(x)))}; Llama family (SwiGLU):

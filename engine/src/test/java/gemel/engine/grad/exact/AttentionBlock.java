@@ -1,5 +1,6 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
+import gemel.engine.grad.Batch;
 import java.util.stream.IntStream;
 
 /**

@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,16 +16,16 @@ import java.util.Random;
 import java.util.Set;
 
 /** Tiny random decoders held in memory (HF names and config keys), for gradient checks. */
-final class TinyModels {
+public final class TinyModels {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Model(HfConfig config, WeightSource weights) {
+    public record Model(HfConfig config, WeightSource weights) {
     }
 
     private TinyModels() {
     }
 
-    static Model optPreNorm() {
+    public static Model optPreNorm() {
         ObjectNode c = base("OPTForCausalLM", "opt");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_hidden_layers", 2).put("ffn_dim", 12)
                 .put("vocab_size", 11).put("max_position_embeddings", 16).put("do_layer_norm_before", true);
@@ -35,7 +35,7 @@ final class TinyModels {
     }
 
     /** OPT-350m's shape: word_embed_proj_dim below hidden (project_in/out), post-LN, no final norm. */
-    static Model opt350mStyle() {
+    public static Model opt350mStyle() {
         ObjectNode c = base("OPTForCausalLM", "opt");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_hidden_layers", 2).put("ffn_dim", 12)
                 .put("vocab_size", 11).put("max_position_embeddings", 16).put("do_layer_norm_before", false)
@@ -48,7 +48,7 @@ final class TinyModels {
     }
 
     /** Llama with grouped key/value heads (4 heads, 2 kv heads), llama3 rope scaling, untied head. */
-    static Model llamaGqa() {
+    public static Model llamaGqa() {
         ObjectNode c = base("LlamaForCausalLM", "llama");
         c.put("hidden_size", 16).put("num_attention_heads", 4).put("num_key_value_heads", 2).put("num_hidden_layers", 2)
                 .put("intermediate_size", 20).put("vocab_size", 13).put("rms_norm_eps", 1e-5).put("rope_theta", 500000.0)
@@ -63,7 +63,7 @@ final class TinyModels {
     }
 
     /** Qwen2: q/k/v biases, tied head. */
-    static Model qwen2() {
+    public static Model qwen2() {
         ObjectNode c = base("Qwen2ForCausalLM", "qwen2");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_key_value_heads", 1).put("num_hidden_layers", 2)
                 .put("intermediate_size", 12).put("vocab_size", 9).put("rms_norm_eps", 1e-6).put("tie_word_embeddings", true)
@@ -74,7 +74,7 @@ final class TinyModels {
     }
 
     /** Mistral with a sliding window shorter than the test sequences. */
-    static Model mistral() {
+    public static Model mistral() {
         ObjectNode c = base("MistralForCausalLM", "mistral");
         c.put("hidden_size", 8).put("num_attention_heads", 2).put("num_key_value_heads", 1).put("num_hidden_layers", 1)
                 .put("intermediate_size", 12).put("vocab_size", 9).put("rms_norm_eps", 1e-6).put("sliding_window", 3)

@@ -1,4 +1,4 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
 import gemel.engine.config.HfConfig;
 import gemel.engine.kernel.Rope;

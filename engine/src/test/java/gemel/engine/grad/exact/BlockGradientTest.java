@@ -1,12 +1,13 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
 
-import static gemel.engine.grad.GradientCheck.assertMatches;
-import static gemel.engine.grad.GradientCheck.dot;
-import static gemel.engine.grad.GradientCheck.random;
+import static gemel.engine.grad.exact.GradientCheck.assertMatches;
+import static gemel.engine.grad.exact.GradientCheck.dot;
+import static gemel.engine.grad.exact.GradientCheck.random;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.config.HfConfig;
+import gemel.engine.grad.Batch;
 import gemel.engine.io.TensorView;
 import java.nio.file.Path;
 import java.util.Random;

@@ -1,4 +1,6 @@
-package gemel.engine.grad;
+package gemel.engine.grad.exact;
+
+import gemel.engine.grad.Batch;
 
 /**
  * One transformer block with residuals. Pre-norm (OPT, Llama family):
