@@ -1,11 +1,9 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.data.MelJsonlReader;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.InputGradients;
@@ -32,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -121,12 +120,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Mentions whose image has no feature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     MissingFeaturePolicy missing;
 
-    @Option(names = "--encoder", paramLabel = "DIR",
-            description = "Sentence encoder for demonstration retrieval: an ONNX folder (model.onnx + tokenizer.json), e.g. the paper's SimCSE; default all-MiniLM-L6-v2 in-process.")
-    Path encoder;
-
-    @Option(names = "--pooling", defaultValue = "MEAN", description = "Pooling of --encoder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    PoolingMode pooling;
+    @Mixin
+    SentenceEncoderOptions sentenceEncoder;
 
     @Override
     public Integer call() {
@@ -141,7 +136,7 @@ public final class TrainCommand implements Callable<Integer> {
             try (CausalLM lm = Decoders.load(config, Checkpoint.open(model));
                  ImageFeatures images = ImageFeatures.open(features)) {
                 Tokenizer tokenizer = Tokenizer.load(model);
-                SentenceEncoder sentences = encoder == null ? OnnxSentenceEncoder.allMiniLmL6V2() : OnnxSentenceEncoder.fromFolder(encoder, pooling);
+                SentenceEncoder sentences = sentenceEncoder.open();
                 LinkingData data = LinkingData.of(trainSet, images, missing, sentences, new EmbeddingCache(out.resolve("cache")), progress);
                 PromptBuilder prompts = new PromptBuilder(tokenizer, imageTokens);
                 DevEvaluator evaluator = null;
