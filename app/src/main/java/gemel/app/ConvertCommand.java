@@ -5,7 +5,6 @@ import gemel.data.MimicConverter;
 import gemel.data.WikiDiverseConverter;
 import gemel.data.WikiMelConverter;
 import gemel.data.MelDataset;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.DemosFile;
 import gemel.demos.EmbeddingCache;
@@ -158,6 +157,9 @@ public final class ConvertCommand implements Runnable {
         @Mixin
         SentenceEncoderOptions sentences;
 
+        @Mixin
+        RecordOptions records;
+
         @Option(names = "--cache", description = "folder of cached training embeddings (default: beside the training file)")
         Path cache;
 
@@ -168,8 +170,8 @@ public final class ConvertCommand implements Runnable {
         public Integer call() { return CommandErrors.guarded("convert", this::retrieve); }
 
         private void retrieve() throws IOException {
-            MelDataset training = MelJsonlReader.strict().read(train);
-            System.err.println(training.report().summary());
+            if (queries == null) records.refuseKeepNil("without --queries the training records, which drop NIL, are the queries");
+            MelDataset training = records.training(train);
             SentenceEncoder encoder = sentences.open();
             Path cacheDir = cache != null ? cache : train.toAbsolutePath().getParent().resolve("embeddings");
             DemoRetriever retriever = DemoRetriever.build(training.examples(), encoder, new EmbeddingCache(cacheDir), System.err);
@@ -177,8 +179,7 @@ public final class ConvertCommand implements Runnable {
             if (queries == null) {
                 demos = retriever.forTrainingSet(n, System.err);
             } else {
-                MelDataset q = MelJsonlReader.strict().read(queries);
-                System.err.println(q.report().summary());
+                MelDataset q = records.evaluated(queries);
                 demos = retriever.forQueries(q.examples(), n, System.err);
             }
             DemosFile.write(out, demos);

@@ -2,7 +2,6 @@ package gemel.app;
 
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemosFile;
 import gemel.eval.DemonstrationPool;
 import gemel.eval.Evaluation;
@@ -23,8 +22,8 @@ import picocli.CommandLine.Option;
 
 /** {@code gemel eval}: exact-match accuracy on a data file, with every prediction written out. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Link every record of a data file and print the exact-match accuracy (NIL records dropped, as the reference does); "
-                + "write one JSON line per evaluated record to --out.")
+        description = "Link every record of a data file and print the exact-match accuracy (NIL records dropped as the reference does, "
+                + "or kept with --keep-nil and correct when the answer is NIL); write one JSON line per evaluated record to --out.")
 final class EvalCommand implements Callable<Integer> {
     @Mixin
     LinkerOptions options;
@@ -54,8 +53,7 @@ final class EvalCommand implements Callable<Integer> {
     private void evaluate() throws IOException {
         if (options.features == null) throw new IllegalArgumentException("--features is required");
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
-        MelDataset dataSet = MelJsonlReader.strict().read(data);
-        System.err.println(dataSet.report().summary());
+        MelDataset dataSet = options.records.evaluated(data);
         List<MelExample> records = dataSet.examples();
         if (limit != null && limit < records.size()) records = records.subList(0, limit);
         MelDataset training = options.training("to draw demonstrations from");

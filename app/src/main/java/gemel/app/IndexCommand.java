@@ -3,7 +3,6 @@ package gemel.app;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.EmbeddingCache;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
@@ -37,6 +36,9 @@ final class IndexCommand implements Callable<Integer> {
     @Mixin
     SentenceEncoderOptions encoder;
 
+    @Mixin
+    RecordOptions records;
+
     @Option(names = "--out", required = true, description = "the index folder to write")
     Path out;
 
@@ -44,14 +46,14 @@ final class IndexCommand implements Callable<Integer> {
     public Integer call() { return CommandErrors.guarded("index", this::build); }
 
     private void build() throws IOException {
+        records.refuseKeepNil("--train records are shown as demonstrations, which a NIL record cannot be");
         KnowledgeBase knowledgeBase = KnowledgeBase.read(kb);
         try (CausalLM lm = Decoders.load(HfConfig.load(model), Checkpoint.open(model))) {
             EntityTree tree = LinkIndex.build(out, Tokenizer.load(model), lm.shape(), knowledgeBase, System.err);
             System.out.printf(Locale.ROOT, "wrote %s: %,d names, %,d nodes%n", out.resolve(LinkIndex.TREE), tree.entryCount(), tree.nodeCount());
         }
         if (train != null) {
-            MelDataset training = MelJsonlReader.strict().read(train);
-            System.err.println(training.report().summary());
+            MelDataset training = records.training(train);
             EmbeddingCache cache = new EmbeddingCache(LinkerOptions.embeddingsDir(out, train));
             var sentences = encoder.open();
             var mentions = training.examples().stream().map(MelExample::mention).toList();

@@ -57,6 +57,7 @@ public final class LinkSession implements AutoCloseable {
      * per query. Whatever was opened is closed again when a later part fails.
      */
     static LinkSession open(LinkerOptions options, Path clip, ImageDecoder decoder, int keep, PrintStream log) throws IOException {
+        options.records.refuseKeepNil("--train records are shown as demonstrations, which a NIL record cannot be");
         if (options.features == null && clip == null && !options.noImage)
             throw new IllegalArgumentException("--features (image keys) or --clip (image files) is needed for the images, or --no-image to link without them");
         boolean demos = options.train != null && options.demos > 0;

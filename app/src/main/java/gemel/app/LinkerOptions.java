@@ -2,7 +2,6 @@ package gemel.app;
 
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.EmbeddingCache;
 import gemel.demos.SentenceEncoder;
@@ -73,6 +72,9 @@ final class LinkerOptions {
     @Mixin
     SentenceEncoderOptions encoderOptions;
 
+    @Mixin
+    RecordOptions records;
+
     /** The model with everything the linker needs; closing it releases the model's weights. */
     record Loaded(CausalLM model, Linker linker, int knowledgeBaseSize) implements AutoCloseable {
         @Override
@@ -106,12 +108,10 @@ final class LinkerOptions {
         }
     }
 
-    /** The training records (NIL dropped, bad lines refused), or an error when --train is missing. */
+    /** The training records (NIL dropped, bad lines as --bad-lines says), or an error when --train is missing. */
     MelDataset training(String why) throws IOException {
         if (train == null) throw new IllegalArgumentException("--train is needed " + why);
-        MelDataset set = MelJsonlReader.strict().read(train);
-        System.err.println(set.report().summary());
-        return set;
+        return records.training(train);
     }
 
     /** A retriever over the training mentions, their embeddings cached in the index (or beside the training file). */

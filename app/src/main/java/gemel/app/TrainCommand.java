@@ -2,7 +2,6 @@ package gemel.app;
 
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.EmbeddingCache;
 import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
@@ -123,13 +122,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     SentenceEncoderOptions sentenceEncoder;
 
+    @Mixin
+    RecordOptions records;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintStream progress = System.err;
         try {
-            List<MelExample> trainSet = MelJsonlReader.strict().read(train).examples();
-            List<MelExample> devSet = dev == null ? List.of() : MelJsonlReader.strict().read(dev).examples();
+            records.refuseKeepNil("a NIL record names no entity to train on, and dev accuracy is measured as the reference does");
+            List<MelExample> trainSet = records.training(train).examples();
+            List<MelExample> devSet = dev == null ? List.of() : records.training(dev).examples();
             if (devLimit != null && devLimit < devSet.size()) devSet = devSet.subList(0, devLimit);
             KnowledgeBase knowledge = KnowledgeBase.read(kb);
             HfConfig config = HfConfig.load(model);
