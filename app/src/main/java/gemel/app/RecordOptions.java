@@ -18,12 +18,13 @@ final class RecordOptions {
     @Option(names = "--bad-lines", defaultValue = "reject", paramLabel = "reject|skip", converter = PolicyConverter.class,
             description = "lines that are not a record (malformed JSON, a missing or empty required field): 'reject' refuses the file, "
                     + "'skip' leaves them out; either way they are reported with their line numbers "
-                    + "(default: ${DEFAULT-VALUE}; the reference's reading fails on them)")
+                    + "(default: ${DEFAULT-VALUE}; a bad line stops the reference's reading)")
     BadLinePolicy badLines;
 
     @Option(names = "--keep-nil",
-            description = "keep the evaluated records whose golden is NIL (the reference drops them); such a record is correct when "
-                    + "the answer is NIL. Records trained on or shown as demonstrations always drop NIL: they name no entity")
+            description = "keep the evaluated records (eval --data, convert demos --queries) whose golden is NIL (the reference drops them); "
+                    + "such a record is correct when the answer is NIL. Refused elsewhere: records trained on or shown as demonstrations "
+                    + "always drop NIL, they name no entity")
     boolean keepNil;
 
     /** Records to evaluate or retrieve for: NIL records kept on --keep-nil. */

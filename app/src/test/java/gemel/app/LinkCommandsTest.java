@@ -410,4 +410,22 @@ class LinkCommandsTest {
         assertTrue(link.err().contains("--keep-nil does not apply here"), link.err());
         assertTrue(Files.notExists(dir.resolve("run-nil")));
     }
+
+    @Test
+    void demosForKeptNilQueriesStayAlignedWithTheEvaluatedRecords() throws IOException {
+        Path demosFile = dir.resolve("demos-nil.jsonl");
+        Run demos = run("convert", "demos", "--train", train.toString(), "--queries", untidyData().toString(), "-n", "2", "--bad-lines", "skip",
+                "--keep-nil", "--cache", dir.resolve("cache-nil").toString(), "--out", demosFile.toString());
+        assertEquals(0, demos.code(), demos.err());
+        assertEquals(4, DemosFile.read(demosFile, 4).size(), "one line per kept query, the NIL record's included");
+        Path out = dir.resolve("predictions-nil-demos.jsonl");
+        Run eval = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "skip", "--keep-nil", "--demos-file", demosFile.toString(),
+                "--out", out.toString()));
+        assertEquals(0, eval.code(), eval.err());
+        assertEquals(4, jsonLines(out).size());
+
+        Run noQueries = run("convert", "demos", "--train", train.toString(), "--keep-nil", "--out", dir.resolve("demos-refused.jsonl").toString());
+        assertEquals(1, noQueries.code());
+        assertTrue(noQueries.err().contains("without --queries the training records"), noQueries.err());
+    }
 }
