@@ -3,7 +3,6 @@ package gemel.engine.kernel;
 import gemel.engine.io.TensorView;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -86,7 +85,7 @@ public final class MatMul {
                 for (int r = 0; r < rows; r += 2) {
                     // the first token block converts each row pair just before using it, while it is in L1
                     if (t0 == 0) {
-                        for (int i = r; i < Math.min(r + 2, rows); i++) w.copyTo((long) (o0 + i) * in + k0, wt, i * kc, kc);
+                        for (int i = r; i < Math.min(r + 2, rows); i++) StoredFloats.copy(w, (long) (o0 + i) * in + k0, wt, i * kc, kc);
                     }
                     if (r + 1 < rows) {
                         int t = t0;
@@ -131,10 +130,10 @@ public final class MatMul {
             a30 = x3.fma(w0, a30);
             a31 = x3.fma(w1, a31);
         }
-        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s00 = Lanes.sum(a00), s01 = Lanes.sum(a01);
+        float s10 = Lanes.sum(a10), s11 = Lanes.sum(a11);
+        float s20 = Lanes.sum(a20), s21 = Lanes.sum(a21);
+        float s30 = Lanes.sum(a30), s31 = Lanes.sum(a31);
         for (; i < n; i++) {
             float w0 = w[wo + i], w1 = w[wo + n + i];
             float x0 = x[xo + i], x1 = x[xo + xStride + i], x2 = x[xo + 2 * xStride + i], x3 = x[xo + 3 * xStride + i];
@@ -166,7 +165,7 @@ public final class MatMul {
             a0 = x0.fma(FloatVector.fromArray(F, w, wo + i), a0);
             a1 = x0.fma(FloatVector.fromArray(F, w, wo + n + i), a1);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
         for (; i < n; i++) {
             s0 += x[xo + i] * w[wo + i];
             s1 += x[xo + i] * w[wo + n + i];
