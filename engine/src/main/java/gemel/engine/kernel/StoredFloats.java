@@ -8,7 +8,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,30 +18,44 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class StoredFloats {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2)); // F's lane count
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = switch (F.vectorBitSize()) { // F's lane count (a species the JIT sees as a constant)
+        case 512 -> ShortVector.SPECIES_256;
+        case 256 -> ShortVector.SPECIES_128;
+        default -> ShortVector.SPECIES_64;
+    };
     private static final int L = F.length();
 
     private StoredFloats() {}
 
     /** Converts elements [from, from + count) of w (flat, row-major) into dst[dstOff ..]. */
     public static void copy(TensorView w, long from, float[] dst, int dstOff, int count) {
-        MemorySegment data = w.data();
-        int i = 0, end = F.loopBound(count);
-        switch (w.dtype()) {
+        if (!w.data().isNative()) {
+            // vector loads of shorts from a heap byte[] are not compiled to plain loads (slower than one at a time)
+            copyScalar(w, from, dst, dstOff, count);
+            return;
+        }
+        int done = switch (w.dtype()) {
             case F32 -> {
                 w.copyTo(from, dst, dstOff, count); // already fp32: a bulk copy
-                return;
+                yield count;
             }
-            case BF16 -> {
-                // bf16 is the top half of an fp32
-                for (; i < end; i += L) bits(data, from + i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
-            }
-            case F16 -> {
-                for (; i < end; i += L) fromHalf(bits(data, from + i)).intoArray(dst, dstOff + i);
-            }
-        }
-        for (; i < count; i++) dst[dstOff + i] = w.get(from + i);
+            case BF16 -> fromBfloat16(w.data(), from, dst, dstOff, F.loopBound(count));
+            case F16 -> fromHalf(w.data(), from, dst, dstOff, F.loopBound(count));
+        };
+        for (int i = done; i < count; i++) dst[dstOff + i] = w.get(from + i);
+    }
+
+    /** bf16 is the top half of an fp32. Converts n (a multiple of L) elements; returns n. */
+    private static int fromBfloat16(MemorySegment data, long from, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i += L) bits(data, from + i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        return n;
+    }
+
+    /** IEEE half precision. Converts n (a multiple of L) elements; returns n. */
+    private static int fromHalf(MemorySegment data, long from, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i += L) fromHalf(bits(data, from + i)).intoArray(dst, dstOff + i);
+        return n;
     }
 
     /** The scalar twin of {@link #copy}: one element at a time through {@link TensorView#get}. */
@@ -50,10 +63,10 @@ public final class StoredFloats {
         for (int i = 0; i < count; i++) dst[dstOff + i] = w.get(from + i);
     }
 
-    /** L stored 16-bit values from flat element {@code element}, zero-extended into int lanes. */
+    /** L stored 16-bit values from flat element {@code element}, sign-extended into int lanes (the bits above 16 are shifted or masked away). */
     private static IntVector bits(MemorySegment data, long element) {
         return (IntVector) ShortVector.fromMemorySegment(S, data, element * 2, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+                .convertShape(VectorOperators.S2I, I, 0);
     }
 
     /** IEEE half-precision bit patterns (in the low 16 bits of each lane) as fp32. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Random;
@@ -12,14 +13,15 @@ import org.junit.jupiter.api.Test;
 
 class StoredFloatsTest {
 
-    /** Every 16-bit pattern once, little-endian, one byte into the array so no read relies on alignment. */
-    private static TensorView allPatterns(DType dtype) {
+    /** Every 16-bit pattern once, little-endian, one byte in so no read relies on alignment; in native or heap memory. */
+    private static TensorView allPatterns(DType dtype, boolean heap) {
         byte[] bytes = new byte[1 + 2 * 65536];
         for (int p = 0; p < 65536; p++) {
             bytes[1 + 2 * p] = (byte) p;
             bytes[2 + 2 * p] = (byte) (p >>> 8);
         }
-        return new TensorView("all", Path.of("memory"), dtype, new long[] {65536}, MemorySegment.ofArray(bytes).asSlice(1));
+        MemorySegment data = heap ? MemorySegment.ofArray(bytes) : Arena.ofAuto().allocate(bytes.length).copyFrom(MemorySegment.ofArray(bytes));
+        return new TensorView("all", Path.of("memory"), dtype, new long[] {65536}, data.asSlice(1));
     }
 
     private static void assertSame(float expected, float actual, String what) {
@@ -29,14 +31,14 @@ class StoredFloatsTest {
 
     @Test
     void everyHalfAndBfloat16PatternConvertsExactly() {
-        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
-            TensorView w = allPatterns(dtype);
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) for (boolean heap : new boolean[] {false, true}) {
+            TensorView w = allPatterns(dtype, heap);
             float[] fast = new float[65536];
             for (int round = 0; round < 30; round++) StoredFloats.copy(w, 0, fast, 0, 65536); // compiled, not only interpreted
             for (int p = 0; p < 65536; p++) {
                 // the oracle: Java's own conversions of the bit pattern
                 float expected = dtype == DType.F16 ? Float.float16ToFloat((short) p) : Float.intBitsToFloat(p << 16);
-                assertSame(expected, fast[p], dtype + " pattern 0x" + Integer.toHexString(p));
+                assertSame(expected, fast[p], dtype + (heap ? " heap" : "") + " pattern 0x" + Integer.toHexString(p));
             }
         }
     }
