@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * not depend on how long the process has been running.
  */
 class InterpretedVsCompiledTest {
-    private static final int WARM_UP_CALLS = 300;
+    private static final int WARM_UP_CALLS = 200;
 
     private static List<Supplier<CausalLM>> models() {
         return List.of(
@@ -36,7 +36,7 @@ class InterpretedVsCompiledTest {
         List<String> lines = new ArrayList<>();
         for (Supplier<CausalLM> model : models()) {
             try (CausalLM m = model.get()) {
-                int tokens = 37, batch = 2;
+                int tokens = 21, batch = 2;
                 int[] ids = new int[batch * tokens], mask = new int[batch * (tokens + 1)];
                 for (int i = 0; i < ids.length; i++) ids[i] = 3 + (i * 7919) % (TinyModels.VOCAB - 3);
                 for (int b = 0; b < batch; b++) {
