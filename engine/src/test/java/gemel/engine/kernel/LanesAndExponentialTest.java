@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,21 @@ class LanesAndExponentialTest {
         double exact = 0;
         for (int i = 0; i < lanes.length; i++) exact += lanes[i];
         assertEquals(exact, Lanes.sumScalar(lanes), 1e-5 * Math.abs(exact) + 1e-6, "the tree is a sum");
+    }
+
+    @Test
+    void doubleLaneSumIsTheFixedTreeBitForBit() {
+        VectorSpecies<Double> d = DoubleVector.SPECIES_PREFERRED;
+        Random random = new Random(7);
+        double[] lanes = new double[d.length()];
+        for (int round = 0; round < 20000; round++) {
+            for (int i = 0; i < lanes.length; i++) lanes[i] = random.nextGaussian() * Math.pow(10, random.nextInt(9) - 4);
+            double fast = Lanes.sum(DoubleVector.fromArray(d, lanes, 0));
+            assertEquals(Double.doubleToRawLongBits(Lanes.sumScalar(lanes.clone())), Double.doubleToRawLongBits(fast), "round " + round);
+        }
+        double exact = 0;
+        for (double v : lanes) exact += v;
+        assertEquals(exact, Lanes.sumScalar(lanes), 1e-12 * Math.abs(exact) + 1e-15, "the tree is a sum");
     }
 
     @Test
