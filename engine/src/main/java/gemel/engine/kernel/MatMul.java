@@ -21,6 +21,7 @@ public final class MatMul {
     private static final int CHUNK = 1024;                  // input columns per pass
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     private static final int TOKEN_TILE_BYTES = 256 * 1024;  // activations of one token block and chunk
+    private static final int PANEL_TOKENS = 12;             // from this many tokens on, weights are packed into panels (PanelProduct)
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -30,9 +31,13 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        int rowBlock = rowBlock(outDim, in);
+        boolean panels = tokens >= PANEL_TOKENS;
+        // the panel path works on whole panels of L rows
+        int rowBlock = panels ? Math.max(F.length(), rowBlock(outDim, in) / F.length() * F.length()) : rowBlock(outDim, in);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
-        IntConsumer block = b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
+        IntConsumer block = panels
+                ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
+                : b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
         if ((long) tokens * in * outDim < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
         } else {

@@ -34,6 +34,17 @@ class MatMulTest {
         }
     }
 
+    /** Twelve tokens or more take the packed-panel path: odd row counts leave padded panels, odd token counts leftover tiles. */
+    @Test
+    void panelPathMatchesScalarTwinOnOddShapes() {
+        Random random = new Random(3);
+        for (DType dtype : DType.values()) {
+            for (int trial = 0; trial < 15; trial++) {
+                compare(random, dtype, 12 + random.nextInt(20), 1 + random.nextInt(90), 1 + random.nextInt(70), trial % 2 == 0);
+            }
+        }
+    }
+
     @Test
     void vectorKernelMatchesScalarTwinWhenSplitOverCores() {
         Random random = new Random(2);
