@@ -8,13 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The product of fp32 activations with a stored weight, as a linear layer computes it:
  * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Tasks
- * own blocks of output rows and run on all cores. A task walks the input dimension in chunks; the
- * first block of tokens converts each row pair's chunk to fp32 just before using it (so a decode step
- * converts into L1 and reads it back from there), later blocks reuse it. Every token runs over it four
- * tokens by two rows at a time so that one vector load feeds several multiply-adds. Chunks keep the
- * converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384 inputs).
- * Converting in registers straight from storage was tried for decode steps: no faster for one token,
- * slower for five beams, which convert each row pair twice.
+ * own blocks of output rows and run on all cores. A task walks the input dimension in chunks that keep
+ * the converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384
+ * inputs). Prompts ({@value #PANEL_TOKENS} tokens or more) go through {@link PanelProduct}. Fewer
+ * tokens (decode steps, bound by reading the weight): each row pair's chunk is converted to fp32 just
+ * before use, into L1, and every token runs over it four tokens by two rows at a time so that one
+ * vector load feeds several multiply-adds. Converting in registers straight from storage was tried for
+ * decode steps: no faster for one token, slower for five beams, which convert each row pair twice.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

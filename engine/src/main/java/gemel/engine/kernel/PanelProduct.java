@@ -8,14 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link MatMul}'s path for many tokens (a prompt, an image's patches): a block of weight rows is
  * converted once per input chunk into panels of L rows stored column by column, so one vector load
- * holds one input column of L output rows. Six tokens then run against two panels at a time: each
- * step broadcasts one input of each token and multiply-adds it into twelve accumulators of L outputs,
+ * holds one input column of L output rows. Eight tokens then run against two panels at a time: each
+ * step broadcasts one input of each token and multiply-adds it into sixteen accumulators of L outputs,
  * with no horizontal sums (the sum over inputs runs in order within each lane).
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final int TILE = 6; // tokens per micro-tile: 6 x 2 accumulators + 2 weights + 1 broadcast fit the registers
+    private static final int TILE = 8; // tokens per micro-tile: 8 x 2 accumulators + 2 weights + 1 broadcast fit the registers
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -35,7 +35,7 @@ final class PanelProduct {
             int t = 0;
             for (; t + TILE <= tokens; t += TILE) {
                 int g = 0;
-                for (; g + 1 < groups; g += 2) tile6x2(x, t * in + k0, in, kc, panels, g * kc * L, out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                for (; g + 1 < groups; g += 2) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
             }
             for (int g = 0; g < groups && t < tokens; g++) tile1x1(x, t, tokens - t, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
@@ -57,12 +57,12 @@ final class PanelProduct {
     }
 
     /**
-     * Six tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): adds to out at
+     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): adds to out at
      * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel).
      */
-    private static void tile6x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-        FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
         int q = p + kc * L;
         for (int k = 0; k < kc; k++) {
             FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
@@ -84,6 +84,12 @@ final class PanelProduct {
             b = FloatVector.broadcast(F, x[xo + 5 * xStride + k]);
             a50 = w0.fma(b, a50);
             a51 = w1.fma(b, a51);
+            b = FloatVector.broadcast(F, x[xo + 6 * xStride + k]);
+            a60 = w0.fma(b, a60);
+            a61 = w1.fma(b, a61);
+            b = FloatVector.broadcast(F, x[xo + 7 * xStride + k]);
+            a70 = w0.fma(b, a70);
+            a71 = w1.fma(b, a71);
         }
         int second = valid - L; // real outputs of the second panel
         addTo(a00, out, oo, L);
@@ -98,9 +104,13 @@ final class PanelProduct {
         addTo(a41, out, oo + 4 * stride + L, second);
         addTo(a50, out, oo + 5 * stride, L);
         addTo(a51, out, oo + 5 * stride + L, second);
+        addTo(a60, out, oo + 6 * stride, L);
+        addTo(a61, out, oo + 6 * stride + L, second);
+        addTo(a70, out, oo + 7 * stride, L);
+        addTo(a71, out, oo + 7 * stride + L, second);
     }
 
-    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the six-by-two tiles. */
+    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the eight-by-two tiles. */
     private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] out, int outDim, int o, int valid) {
         for (int t = t0; t < t0 + n; t++) {
             FloatVector a = FloatVector.zero(F);
