@@ -21,7 +21,7 @@ public final class MatMul {
     private static final int CHUNK = 1024;                  // input columns per pass
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     private static final int TOKEN_TILE_BYTES = 256 * 1024;  // activations of one token block and chunk
-    private static final int PANEL_TOKENS = 12;             // from this many tokens on, weights are packed into panels (PanelProduct)
+    static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 

@@ -9,8 +9,8 @@ import java.util.Random;
 /**
  * Times {@link MatMul#multiply} (the fastest of many calls) at the layer shapes of the decoders gemel
  * runs, for comparing kernels before and after a change (not a test: timings on a shared machine
- * vary). Decode steps (1 and 5 tokens) report how fast the weight streams (GB/s), prompts (256
- * tokens) the multiply-add rate (GFLOP/s). With -XX:ActiveProcessorCount=1 the rate per CPU-second is
+ * vary). Decode steps (1 and 5 tokens) report how fast the weight streams (GB/s), prompts (64 and
+ * 256 tokens) the multiply-add rate (GFLOP/s). With -XX:ActiveProcessorCount=1 the rate per CPU-second is
  * that of one core, which a loaded machine disturbs much less than the wall clock.
  * Run: java --add-modules jdk.incubator.vector -cp engine/target/classes:engine/target/test-classes
  * gemel.engine.kernel.MatMulTiming [seconds per case, default 1] [part of the shape names to run]
@@ -34,7 +34,7 @@ public final class MatMulTiming {
             if (!s.name.contains(only)) continue;
             for (DType dtype : DType.values()) {
                 TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(random, s.outDim * s.in, 0.1), s.outDim, s.in);
-                for (int tokens : new int[] {1, 5, 256}) {
+                for (int tokens : new int[] {1, 5, 64, 256}) {
                     float[] x = TestTensors.gaussian(random, tokens * s.in, 1), out = new float[tokens * s.outDim];
                     MatMul.multiply(x, tokens, w, null, out); // warm-up
                     // the fastest call of many: other people's work on a shared machine only ever adds time;
