@@ -14,32 +14,30 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Lanes {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorShuffle<Float>[] PARTNERS = partners(F); // [log2 L]: lane i -> i ^ (L/2), i ^ (L/4), ..., i ^ 1
-    private static final VectorShuffle<Double>[] DOUBLE_PARTNERS = partners(D);
+    // lane i -> lane i ^ d: constants, one per step, so that the JIT keeps every step in registers
+    private static final VectorShuffle<Float> F8 = partner(F, 8), F4 = partner(F, 4), F2 = partner(F, 2), F1 = partner(F, 1);
+    private static final VectorShuffle<Double> D4 = partner(D, 4), D2 = partner(D, 2), D1 = partner(D, 1);
 
     private Lanes() {}
 
-    @SuppressWarnings("unchecked")
-    private static <E> VectorShuffle<E>[] partners(VectorSpecies<E> species) {
-        int steps = Integer.numberOfTrailingZeros(species.length());
-        VectorShuffle<E>[] p = new VectorShuffle[steps];
-        for (int s = 0; s < steps; s++) {
-            int distance = species.length() >> (s + 1);
-            p[s] = VectorShuffle.fromOp(species, i -> i ^ distance);
-        }
-        return p;
+    /** Lane i to lane i ^ distance; the identity when the species has no lanes that far (that step is skipped). */
+    private static <E> VectorShuffle<E> partner(VectorSpecies<E> species, int distance) {
+        return VectorShuffle.fromOp(species, i -> distance < species.length() ? i ^ distance : i);
     }
 
     /** Sum of the lanes of v, always added in the same tree. */
     public static float sum(FloatVector v) {
-        for (VectorShuffle<Float> p : PARTNERS) v = v.add(v.rearrange(p));
-        return v.lane(0);
+        if (F.length() > 8) v = v.add(v.rearrange(F8));
+        if (F.length() > 4) v = v.add(v.rearrange(F4));
+        if (F.length() > 2) v = v.add(v.rearrange(F2));
+        return v.add(v.rearrange(F1)).lane(0);
     }
 
     /** Sum of the lanes of v (of {@code DoubleVector.SPECIES_PREFERRED}), always added in the same tree. */
     public static double sum(DoubleVector v) {
-        for (VectorShuffle<Double> p : DOUBLE_PARTNERS) v = v.add(v.rearrange(p));
-        return v.lane(0);
+        if (D.length() > 4) v = v.add(v.rearrange(D4));
+        if (D.length() > 2) v = v.add(v.rearrange(D2));
+        return v.add(v.rearrange(D1)).lane(0);
     }
 
     /** The twin of {@link #sum(FloatVector)}: the same tree over lanes[0 .. L), which it overwrites. */
