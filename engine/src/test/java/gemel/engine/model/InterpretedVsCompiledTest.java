@@ -29,24 +29,24 @@ class InterpretedVsCompiledTest {
     }
 
     /**
-     * One line of hex fp32 bit patterns per model: a left-padded prompt of two rows (long enough for
+     * One line of hex fp32 bit patterns per model: a prompt of four rows, two left-padded (long enough for
      * vector softmax lanes), then a step of one token each, all logits.
      */
     private static List<String> logitBits() {
         List<String> lines = new ArrayList<>();
         for (Supplier<CausalLM> model : models()) {
             try (CausalLM m = model.get()) {
-                int tokens = 21, batch = 2;
+                int tokens = 33, batch = 4; // 132 rows: the prompt takes MatMul's panel path
                 int[] ids = new int[batch * tokens], mask = new int[batch * (tokens + 1)];
                 for (int i = 0; i < ids.length; i++) ids[i] = 3 + (i * 7919) % (TinyModels.VOCAB - 3);
                 for (int b = 0; b < batch; b++) {
-                    for (int j = 0; j <= tokens; j++) mask[b * (tokens + 1) + j] = b == 1 && j < 5 ? 0 : 1; // row 1: five pads
+                    for (int j = 0; j <= tokens; j++) mask[b * (tokens + 1) + j] = b % 2 == 1 && j < 5 ? 0 : 1; // odd rows: five pads
                 }
                 int[] promptMask = new int[batch * tokens];
                 for (int b = 0; b < batch; b++) System.arraycopy(mask, b * (tokens + 1), promptMask, b * tokens, tokens);
                 KvCache cache = m.newCache(batch, tokens + 1);
                 float[] prompt = m.forward(new DecoderInput(DecoderConsistencyTest.embed(m, ids), batch, tokens, promptMask, null), cache, null);
-                float[] step = m.forward(new DecoderInput(DecoderConsistencyTest.embed(m, 11, 17), batch, 1, mask, null), cache, null);
+                float[] step = m.forward(new DecoderInput(DecoderConsistencyTest.embed(m, 11, 17, 23, 29), batch, 1, mask, null), cache, null);
                 StringBuilder line = new StringBuilder(m.shape().architecture());
                 for (float[] logits : new float[][] {prompt, step}) {
                     for (float v : logits) line.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(v)));
