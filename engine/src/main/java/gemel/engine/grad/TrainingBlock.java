@@ -4,13 +4,15 @@ import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.ActivationGradient;
 import gemel.engine.kernel.CausalSelfAttention;
 import gemel.engine.kernel.LinearProducts;
+import gemel.engine.kernel.MatMul;
 import gemel.engine.kernel.NormGradient;
 import gemel.engine.kernel.Rope;
 import gemel.engine.model.DecoderParts;
 import gemel.engine.model.Linear;
 
 /**
- * One transformer block of a decoder run forward for a backward, in fp32 on the engine's kernels.
+ * One transformer block of a decoder run forward for a backward, in fp32 on the kernels the inference
+ * decoders use ({@link MatMul}, the vector activations), so both compute the same forward.
  * Pre-norm (OPT, Llama family): {@code h = x + attn(n1(x)); out = h + mlp(n2(h))}. Post-norm
  * (OPT-350m): {@code h = n1(x + attn(x)); out = n2(h + mlp(h))}. Backward mirrors forward line by
  * line and gives only input gradients (the weights are frozen, so nothing else is kept).
@@ -60,7 +62,7 @@ final class TrainingBlock {
         float[] mlpIn = normBefore ? norm(w.mlpNorm(), h, rows) : h;
         float[] pre = apply(w.in(), mlpIn, rows), up = w.up() == null ? null : apply(w.up(), mlpIn, rows);
         float[] hidden = pre.clone();
-        activation.applyScalar(hidden, 0, hidden.length); // the vector exp rounds differently once compiled: runs would not repeat
+        activation.apply(hidden, 0, hidden.length);
         if (up != null) for (int i = 0; i < hidden.length; i++) hidden[i] *= up[i];
         float[] out = add(h, apply(w.out(), hidden, rows));
         float[] norm2In = normBefore ? h : out;
@@ -124,7 +126,7 @@ final class TrainingBlock {
     /** x [rows, in] -> a new [rows, out]. */
     static float[] apply(Linear layer, float[] x, int rows) {
         float[] y = new float[rows * layer.outputs()];
-        LinearProducts.forward(x, rows, layer.weight(), layer.bias(), y);
+        MatMul.multiply(x, rows, layer.weight(), layer.bias(), y);
         return y;
     }
 

@@ -83,15 +83,8 @@ public record CausalSelfAttention(int batch, int tokens, int heads, int kvHeads,
         if (mask[row(b, i)] == 0) return -1;
         int first = window > 0 ? Math.max(0, i - window + 1) : 0;
         products(q, row(b, i) * heads * headDim + h * headDim, keys, first, i + 1, p);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = first; j <= i; j++) if (mask[row(b, j)] != 0) max = Math.max(max, p[j] *= scale);
-        double sum = 0;
-        for (int j = first; j <= i; j++) {
-            p[j] = mask[row(b, j)] == 0 ? 0 : (float) Math.exp(p[j] - max);
-            sum += p[j];
-        }
-        float inv = (float) (1 / sum);
-        for (int j = first; j <= i; j++) p[j] *= inv;
+        for (int j = first; j <= i; j++) p[j] = mask[row(b, j)] == 0 ? Float.NEGATIVE_INFINITY : p[j] * scale;
+        Softmax.inPlace(p, first, i + 1 - first);
         return first;
     }
 

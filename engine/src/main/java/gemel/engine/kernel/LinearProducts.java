@@ -7,66 +7,35 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Both products a training pass needs with a frozen linear layer w [out, in] read in its stored dtype
- * (F32/F16/BF16): forward {@code y[rows, out] = x[rows, in] · wᵀ + bias} and input gradient
- * {@code dx[rows, in] += dy[rows, out] · w}. Both are {@code C[rows, n] = A[rows, k] · B[k, n]}: a task
- * owns a block of columns of C (two vectors wide) and a block of rows; it packs its columns of B into
- * fp32 scratch [k, columns] once (w's rows for the gradient, w transposed for the forward), then runs
- * four rows at a time over all of k with eight accumulators in registers, so each vector of B feeds
- * four multiply-adds. No sum is ever taken across vector lanes: every output is one chain of fused
- * multiply-adds in k order, so results do not depend on the JIT tier or the split over cores (a
- * resumed training run then repeats an uninterrupted one bit for bit, which {@link MatMul}'s lane
- * reductions do not guarantee).
+ * The input gradient of a frozen linear layer w [out, in] read in its stored dtype (F32/F16/BF16):
+ * {@code dx[rows, in] += dy[rows, out] · w}, the product a training pass needs besides the forward
+ * ({@link MatMul}). It is {@code C[rows, n] = A[rows, k] · B[k, n]} with B = w: a task owns a block of
+ * columns of C (two vectors wide) and a block of rows; it packs its columns of w into fp32 scratch
+ * [k, columns] once, then runs four rows at a time over all of k with eight accumulators in registers,
+ * so each vector of w feeds four multiply-adds. No sum is ever taken across vector lanes: every output
+ * is one chain of fused multiply-adds in k order, so results do not depend on the JIT tier or the
+ * split over cores.
  */
 public final class LinearProducts {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final int COLUMNS = 2 * L;        // output columns per task
-    private static final int MIN_ROWS_PER_TASK = 64;  // below this, packing B again costs more than splitting gains
+    private static final int MIN_ROWS_PER_TASK = 64;  // below this, packing w again costs more than splitting gains
     private static final long SERIAL_WORK = 1L << 16; // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private LinearProducts() {}
 
-    /** y [rows, out] = x [rows, in] · wᵀ + bias (bias [out] or null). */
-    public static void forward(float[] x, int rows, TensorView w, float[] bias, float[] y) {
-        checkShapes(x, rows, w, y, "input", "output", true);
-        if (bias != null && bias.length != w.dim(0))
-            throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + w.dim(0) + " rows");
-        int out = w.dim(0), in = w.dim(1);
-        product(x, rows, in, out, y, bias, false, (c0, width, packed) -> {
-            float[] row = new float[in];
-            for (int c = 0; c < width; c++) {
-                w.copyTo((long) (c0 + c) * in, row, 0, in);
-                for (int i = 0; i < in; i++) packed[i * COLUMNS + c] = row[i];
-            }
-        });
-    }
-
     /** dx [rows, in] += dy [rows, out] · w. */
     public static void addInputGradient(float[] dy, int rows, TensorView w, float[] dx) {
-        checkShapes(dy, rows, w, dx, "output gradient", "input gradient", false);
+        checkShapes(dy, rows, w, dx);
         int out = w.dim(0), in = w.dim(1);
-        product(dy, rows, out, in, dx, null, true, (c0, width, packed) -> {
-            for (int o = 0; o < out; o++) w.copyTo((long) o * in + c0, packed, o * COLUMNS, width);
-        });
-    }
-
-    /** The scalar twin of {@link #forward}: one fused multiply-add chain per output, reading the weight element by element. */
-    public static void forwardScalar(float[] x, int rows, TensorView w, float[] bias, float[] y) {
-        checkShapes(x, rows, w, y, "input", "output", true);
-        int out = w.dim(0), in = w.dim(1);
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < out; o++) {
-                float sum = 0;
-                for (int i = 0; i < in; i++) sum = Math.fma(x[r * in + i], w.get((long) o * in + i), sum);
-                y[r * out + o] = sum + (bias == null ? 0 : bias[o]);
-            }
+        product(dy, rows, out, in, dx, w);
     }
 
     /** The scalar twin of {@link #addInputGradient}. */
     public static void addInputGradientScalar(float[] dy, int rows, TensorView w, float[] dx) {
-        checkShapes(dy, rows, w, dx, "output gradient", "input gradient", false);
+        checkShapes(dy, rows, w, dx);
         int out = w.dim(0), in = w.dim(1);
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < in; i++) {
@@ -76,29 +45,24 @@ public final class LinearProducts {
             }
     }
 
-    private static void checkShapes(float[] a, int rows, TensorView w, float[] c, String aName, String cName, boolean forward) {
+    private static void checkShapes(float[] dy, int rows, TensorView w, float[] dx) {
         if (w.rank() != 2) throw new IllegalArgumentException("weight " + w + " is not a matrix");
-        int aWidth = forward ? w.dim(1) : w.dim(0), cWidth = forward ? w.dim(0) : w.dim(1);
-        if ((long) rows * aWidth > a.length)
-            throw new IllegalArgumentException(aName + " has " + a.length + " floats, " + rows + " rows x " + aWidth + " needed for " + w);
-        if ((long) rows * cWidth > c.length)
-            throw new IllegalArgumentException(cName + " has " + c.length + " floats, " + rows + " rows x " + cWidth + " needed for " + w);
+        int out = w.dim(0), in = w.dim(1);
+        if ((long) rows * out > dy.length)
+            throw new IllegalArgumentException("output gradient has " + dy.length + " floats, " + rows + " rows x " + out + " needed for " + w);
+        if ((long) rows * in > dx.length)
+            throw new IllegalArgumentException("input gradient has " + dx.length + " floats, " + rows + " rows x " + in + " needed for " + w);
     }
 
-    /** Writes B's columns [c0, c0 + width) as fp32 into packed [k, COLUMNS]. */
-    private interface Packer {
-        void pack(int c0, int width, float[] packed);
-    }
-
-    /** c [rows, n] = (accumulate ? c : bias or 0) + a [rows, k] · B [k, n]. */
-    private static void product(float[] a, int rows, int k, int n, float[] c, float[] bias, boolean accumulate, Packer packer) {
+    /** c [rows, n] += a [rows, k] · w [k, n]. */
+    private static void product(float[] a, int rows, int k, int n, float[] c, TensorView w) {
         int columnBlocks = (n + COLUMNS - 1) / COLUMNS;
         int rowBlocks = Math.max(1, Math.min((rows + MIN_ROWS_PER_TASK - 1) / MIN_ROWS_PER_TASK,
                 (4 * Parallel.cores() + columnBlocks - 1) / columnBlocks));
         int rowsPerBlock = (rows + rowBlocks - 1) / rowBlocks;
         IntConsumer task = t -> {
             int c0 = (t % columnBlocks) * COLUMNS, r0 = (t / columnBlocks) * rowsPerBlock;
-            if (r0 < rows) block(a, k, n, c, bias, accumulate, packer, c0, r0, Math.min(rows, r0 + rowsPerBlock));
+            if (r0 < rows) block(a, k, n, c, w, c0, r0, Math.min(rows, r0 + rowsPerBlock));
         };
         int tasks = columnBlocks * rowBlocks;
         if ((long) rows * k * n < SERIAL_WORK) {
@@ -109,11 +73,11 @@ public final class LinearProducts {
     }
 
     /** Rows [r0, r1) and columns [c0, c0 + COLUMNS) (clipped to n). */
-    private static void block(float[] a, int k, int n, float[] c, float[] bias, boolean accumulate, Packer packer, int c0, int r0, int r1) {
+    private static void block(float[] a, int k, int n, float[] c, TensorView w, int c0, int r0, int r1) {
         int width = Math.min(COLUMNS, n - c0);
         float[] packed = scratch(k * COLUMNS); // [k, COLUMNS] fp32; columns past width are zero
         if (width < COLUMNS) Arrays.fill(packed, 0, k * COLUMNS, 0f);
-        packer.pack(c0, width, packed);
+        for (int i = 0; i < k; i++) w.copyTo((long) i * n + c0, packed, i * COLUMNS, width);
         float[] sums = new float[4 * COLUMNS]; // [4 rows, COLUMNS]
         for (int r = r0; r < r1; r += 4) {
             int m = Math.min(4, r1 - r);
@@ -121,10 +85,7 @@ public final class LinearProducts {
             rows4(a, k, r * k, (r + Math.min(1, m - 1)) * k, (r + Math.min(2, m - 1)) * k, (r + m - 1) * k, packed, sums);
             for (int q = 0; q < m; q++) {
                 int at = (r + q) * n + c0;
-                for (int j = 0; j < width; j++) {
-                    float start = accumulate ? c[at + j] : bias == null ? 0 : bias[c0 + j];
-                    c[at + j] = start + sums[q * COLUMNS + j];
-                }
+                for (int j = 0; j < width; j++) c[at + j] += sums[q * COLUMNS + j];
             }
         }
     }
