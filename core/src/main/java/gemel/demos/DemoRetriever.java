@@ -1,13 +1,11 @@
 package gemel.demos;
 
 import gemel.data.MelExample;
+import gemel.engine.kernel.Vectors;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.stream.IntStream;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Picks in-context demonstrations from the training set as the reference does: the retrieval key is the
@@ -23,7 +21,6 @@ import jdk.incubator.vector.VectorSpecies;
  * file). Immutable and safe to share between threads.
  */
 public final class DemoRetriever {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private final List<MelExample> training;
     private final float[][] unit;          // [training.size()][dim], L2-normalised mention embeddings
@@ -102,7 +99,7 @@ public final class DemoRetriever {
         for (int i = 0; i < unit.length; i++) {
             if (exclude != null && training.get(i).mention().equals(exclude.mention())
                     && training.get(i).text().equals(exclude.text())) continue;
-            float score = dot(query, unit[i]);
+            float score = Vectors.dot(query, 0, unit[i], 0, query.length);
             if (filled < n) {
                 insert(bestScore, bestIndex, filled++, score, i);
             } else if (score > bestScore[0]) {
@@ -140,16 +137,5 @@ public final class DemoRetriever {
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) out[i] = v[i] * inv;
         return out;
-    }
-
-    /** Dot product of two equal-length vectors (SIMD lanes, then the tail). */
-    private static float dot(float[] a, float[] b) {
-        FloatVector acc = FloatVector.zero(SPECIES);
-        int i = 0;
-        for (int upper = SPECIES.loopBound(a.length); i < upper; i += SPECIES.length())
-            acc = FloatVector.fromArray(SPECIES, a, i).fma(FloatVector.fromArray(SPECIES, b, i), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < a.length; i++) sum += a[i] * b[i];
-        return sum;
     }
 }

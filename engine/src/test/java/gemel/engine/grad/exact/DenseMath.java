@@ -1,9 +1,9 @@
 package gemel.engine.grad.exact;
 
 import gemel.engine.io.TensorView;
+import gemel.engine.kernel.Lanes;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -90,8 +90,7 @@ final class DenseMath {
             a2 = DoubleVector.fromArray(SPECIES, x, xo + 2 * n + i).fma(wv, a2);
             a3 = DoubleVector.fromArray(SPECIES, x, xo + 3 * n + i).fma(wv, a3);
         }
-        double[] s = {a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
-                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD)};
+        double[] s = {Lanes.sum(a0), Lanes.sum(a1), Lanes.sum(a2), Lanes.sum(a3)};
         for (; i < n; i++) {
             double wi = w[wo + i];
             for (int t = 0; t < TILE; t++) s[t] += x[xo + t * n + i] * wi;
@@ -104,7 +103,7 @@ final class DenseMath {
         int i = 0, bound = SPECIES.loopBound(n);
         for (; i < bound; i += SPECIES.length())
             acc = DoubleVector.fromArray(SPECIES, x, xo + i).fma(DoubleVector.fromArray(SPECIES, w, wo + i), acc);
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = Lanes.sum(acc);
         for (; i < n; i++) s += x[xo + i] * w[wo + i];
         return s;
     }
