@@ -168,8 +168,7 @@ class EvaluationTest {
         List<LinkResult> judged = linker(new LinkerSettings(allBeams().decoding(), threshold, false)).linkAll(queries, 2, null);
         for (int i = 0; i < queries.size(); i++) {
             assertEquals(plain.get(i).best().name(), judged.get(i).best().name(), "parallel linking gives the sequential answers");
-            // up to the last fp32 bit: the engine's kernels sum lanes in another order once the JIT has compiled them
-            assertEquals(plain.get(i).best().score(), judged.get(i).best().score(), 1e-5);
+            assertEquals(plain.get(i).best().score(), judged.get(i).best().score(), 0); // the kernels round alike on every thread and JIT tier
             assertEquals(plain.get(i).best().score() < threshold, judged.get(i).nil());
             if (judged.get(i).nil()) assertNull(judged.get(i).entity());
         }
