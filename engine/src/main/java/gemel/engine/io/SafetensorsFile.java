@@ -11,9 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -66,24 +64,14 @@ public final class SafetensorsFile implements WeightSource {
 
     /** Maps and validates {@code file}; the mapping lives until {@link #close()}. */
     public static SafetensorsFile open(Path file) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) throw new IllegalArgumentException(file + ": not a safetensors file (" + size + " bytes, shorter than the 8-byte header length)");
-            MemorySegment all = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return parse(file, arena, all);
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException(file + ": cannot map: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(file, SafetensorsFile::parse);
     }
 
     private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
 
     private static SafetensorsFile parse(Path file, Arena arena, MemorySegment all) {
+        if (all.byteSize() < 8)
+            throw new IllegalArgumentException(file + ": not a safetensors file (" + all.byteSize() + " bytes, shorter than the 8-byte header length)");
         long headerLength = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         long available = all.byteSize() - 8;
         if (headerLength < 0 || headerLength > available)
@@ -222,6 +210,6 @@ public final class SafetensorsFile implements WeightSource {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        MappedFile.close(arena);
     }
 }

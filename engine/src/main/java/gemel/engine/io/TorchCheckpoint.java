@@ -3,15 +3,11 @@ package gemel.engine.io;
 import gemel.engine.io.TorchPickle.StorageRef;
 import gemel.engine.io.TorchPickle.TensorRef;
 import gemel.engine.tensor.DType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -46,17 +42,7 @@ public final class TorchCheckpoint implements WeightSource {
 
     /** Maps {@code file} and reads its state dict; the mapping lives until {@link #close()}. */
     public static TorchCheckpoint open(Path file) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment all = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return read(file, arena, all);
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException(file + ": cannot map: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(file, TorchCheckpoint::read);
     }
 
     private static TorchCheckpoint read(Path file, Arena arena, MemorySegment all) {
@@ -147,6 +133,6 @@ public final class TorchCheckpoint implements WeightSource {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        MappedFile.close(arena);
     }
 }
