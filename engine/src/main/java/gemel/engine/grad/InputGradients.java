@@ -19,9 +19,6 @@ import java.util.Set;
  * for memory. Thread-safe: calls share only the read-only weights.
  */
 public final class InputGradients {
-    /** Labels with this value are not scored. */
-    public static final int IGNORE_INDEX = TrainingDecoder.IGNORE;
-
     private final TrainingDecoder decoder;
     private final boolean recompute;
 

@@ -11,8 +11,6 @@ import java.util.List;
  * block's activations plus one [rows, hidden] array per block.
  */
 final class TrainingDecoder {
-    static final int IGNORE = -100;
-
     private final DecoderParts parts;
     private final List<TrainingBlock> blocks;
     final int inputWidth, hidden, vocab;
@@ -33,18 +31,10 @@ final class TrainingDecoder {
      * whose labels [rows] are -100 except on target tokens; position t is scored by the logits of t - 1.
      */
     Pass run(float[] embeds, Batch batch, int[] labels, boolean backward, boolean recompute) {
-        int rows = batch.rows(), T = batch.tokens();
-        int n = 0;
-        for (int b = 0; b < batch.batch(); b++) for (int t = 0; t + 1 < T; t++) if (labels[b * T + t + 1] != IGNORE) n++;
-        if (n == 0) throw new IllegalArgumentException("no target tokens: every label is " + IGNORE);
-        int[] sources = new int[n], targets = new int[n];
-        n = 0;
-        for (int b = 0; b < batch.batch(); b++)
-            for (int t = 0; t + 1 < T; t++)
-                if (labels[b * T + t + 1] != IGNORE) {
-                    sources[n] = b * T + t;
-                    targets[n++] = labels[b * T + t + 1];
-                }
+        int rows = batch.rows();
+        Targets scored = Targets.of(batch, labels);
+        int n = scored.count();
+        int[] sources = scored.sources(), targets = scored.labels();
         for (int t : targets)
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("label " + t + " is outside the vocabulary of " + vocab);
 

@@ -1,14 +1,16 @@
 package gemel.engine.grad;
 
+import static gemel.engine.grad.exact.InputGradientContract.LABELS;
+import static gemel.engine.grad.exact.InputGradientContract.MASK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.exact.ExactGradients;
+import gemel.engine.grad.exact.InputGradientContract;
 import gemel.engine.grad.exact.TinyModels;
 import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
@@ -29,12 +31,6 @@ import org.junit.jupiter.api.Test;
  * differences) on every supported family, plus recompute, padding and memory invariants.
  */
 class InputGradientsTest {
-    private static final int X = InputGradients.IGNORE_INDEX;
-
-    /** Two rows of 6 tokens; row 1 right-padded after 4; targets on the last real tokens of each row. */
-    private static final int[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-    private static final int[] LABELS = {X, X, X, 3, 5, 2, X, X, 4, 1, X, X};
-
     private static float[] random(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
@@ -45,6 +41,20 @@ class InputGradientsTest {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
+    }
+
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        return f;
+    }
+
+    /** The fp32 path as {@link InputGradientContract} runs it. */
+    private static InputGradientContract.Implementation fp32(InputGradients g) {
+        return (embeds, batch, tokens, mask, labels) -> {
+            InputGradients.Result r = g.compute(toFloats(embeds), batch, tokens, mask, null, labels);
+            return new InputGradientContract.Outcome(r.loss(), toDoubles(r.gradients()));
+        };
     }
 
     /** Loss, gradients and logits of the fp32 path within fp32 rounding of the oracle's, with and without recompute. */
@@ -125,16 +135,8 @@ class InputGradientsTest {
 
     @Test
     void paddedRowEqualsTheUnpaddedRow() {
-        TinyModels.Model m = TinyModels.optPreNorm();
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
-        int w = g.inputWidth();
-        float[] batch = random(new Random(3), 2 * 6 * w);
-        int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
-        InputGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
-        InputGradients.Result single = g.compute(Arrays.copyOfRange(batch, 6 * w, 10 * w), 1, 4, null, null, new int[] {X, X, 4, 1});
-        assertEquals(single.loss(), padded.loss(), 1e-6);
-        for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-6);
-        for (int i = 0; i < 6 * w; i++) assertEquals(0f, padded.gradients()[i], "row 0 has no targets and no influence on row 1");
+        InputGradients g = InputGradients.of(TinyModels.optPreNorm().config(), TinyModels.optPreNorm().weights(), false);
+        InputGradientContract.assertPaddedRowEqualsTheUnpaddedRow(g.inputWidth(), fp32(g), 1e-6);
     }
 
     @Test
@@ -157,25 +159,9 @@ class InputGradientsTest {
         assertEquals(decoder.activationFloats(batch, true) * Float.BYTES, g.activationBytes(2, 6, true));
     }
 
-    private static int[] labelsEndingIn(int tokens, int label) {
-        int[] labels = new int[tokens];
-        Arrays.fill(labels, X);
-        labels[tokens - 1] = label;
-        return labels;
-    }
-
     @Test
     void badInputsAreErrorsThatSaySo() {
-        TinyModels.Model m = TinyModels.optPreNorm();
-        InputGradients g = InputGradients.of(m.config(), m.weights(), false);
-        float[] embeds = new float[6 * g.inputWidth()];
-        var none = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, X}));
-        assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());
-        var shape = assertThrows(IllegalArgumentException.class, () -> g.compute(new float[5], 1, 6, null, null, new int[] {X, X, X, X, X, 1}));
-        assertTrue(shape.getMessage().contains("inputs_embeds"), shape.getMessage());
-        var tooLong = assertThrows(IllegalArgumentException.class, () -> g.compute(new float[17 * g.inputWidth()], 1, 17, null, null, labelsEndingIn(17, 1)));
-        assertTrue(tooLong.getMessage().contains("max_position_embeddings 16"), tooLong.getMessage());
-        var label = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, 99}));
-        assertTrue(label.getMessage().contains("99"), label.getMessage());
+        InputGradients g = InputGradients.of(TinyModels.optPreNorm().config(), TinyModels.optPreNorm().weights(), false);
+        InputGradientContract.assertBadInputsAreRefused(g.inputWidth(), fp32(g));
     }
 }

@@ -14,10 +14,7 @@ import gemel.engine.io.WeightSource;
  * Thread-safe: calls share only the read-only weights.
  */
 public final class ExactGradients {
-    /** Labels with this value are not scored. */
-    public static final int IGNORE_INDEX = TrainingDecoder.IGNORE;
-
-    private final TrainingDecoder decoder;
+    private final ExactDecoder decoder;
     private final boolean recompute;
 
     /** {@code loss} averaged over {@code targets} tokens; {@code gradients} [batch, tokens, inputWidth]. */
@@ -31,14 +28,14 @@ public final class ExactGradients {
         }
     }
 
-    private ExactGradients(TrainingDecoder decoder, boolean recompute) {
+    private ExactGradients(ExactDecoder decoder, boolean recompute) {
         this.decoder = decoder;
         this.recompute = recompute;
     }
 
     /** Gradients for the model described by {@code config} whose weights are {@code weights} (kept open by the caller). */
     public static ExactGradients of(HfConfig config, WeightSource weights, boolean recompute) {
-        return new ExactGradients(TrainingDecoder.load(config, weights), recompute);
+        return new ExactGradients(ExactDecoder.load(config, weights), recompute);
     }
 
     /** The same model with activation recompute switched on or off. */
@@ -57,7 +54,7 @@ public final class ExactGradients {
      */
     public Result compute(double[] embeds, int batch, int tokens, int[] mask, int[] positions, int[] labels) {
         Batch b = batch(batch, tokens, mask, positions, labels);
-        TrainingDecoder.Pass pass = decoder.run(embeds, b, labels, true, recompute);
+        ExactDecoder.Pass pass = decoder.run(embeds, b, labels, true, recompute);
         return new Result(pass.loss(), pass.targets(), pass.dEmbeds());
     }
 

@@ -1,9 +1,11 @@
 package gemel.engine.grad.exact;
 
 import static gemel.engine.grad.exact.GradientCheck.assertMatches;
+import static gemel.engine.grad.exact.InputGradientContract.LABELS;
+import static gemel.engine.grad.exact.InputGradientContract.MASK;
+import static gemel.engine.grad.exact.InputGradientContract.X;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import gemel.engine.grad.Batch;
@@ -14,12 +16,6 @@ import org.junit.jupiter.api.Test;
 
 /** Whole-model loss gradients against finite differences, recompute and padding invariants. */
 class ExactGradientsTest {
-    private static final int X = ExactGradients.IGNORE_INDEX;
-
-    /** Two rows of 6 tokens; row 1 right-padded after 4; targets on the last real tokens of each row. */
-    private static final int[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-    private static final int[] LABELS = {X, X, X, 3, 5, 2, X, X, 4, 1, X, X};
-
     private static void checkModel(String what, TinyModels.Model m) {
         ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
         double[] embeds = GradientCheck.random(new Random(5), 2 * 6 * g.inputWidth(), 1);
@@ -59,7 +55,7 @@ class ExactGradientsTest {
     @Test
     void memoryAccountingCountsWhatALayerReallyKeeps() {
         TinyModels.Model m = TinyModels.llamaGqa();
-        TrainingDecoder decoder = TrainingDecoder.load(m.config(), m.weights());
+        ExactDecoder decoder = ExactDecoder.load(m.config(), m.weights());
         int[] mask = new int[12];
         Arrays.fill(mask, 1);
         Batch batch = new Batch(2, 6, mask, Batch.positionsFromMask(mask, 2, 6));
@@ -76,23 +72,22 @@ class ExactGradientsTest {
         assertEquals((2L * 12 * 16 + held) * Double.BYTES, g.activationBytes(2, 6, true));
     }
 
-    private static DecoderLayer layerOf(TrainingDecoder decoder) {
+    private static DecoderLayer layerOf(ExactDecoder decoder) {
         return decoder.firstLayer();
+    }
+
+    /** The oracle as {@link InputGradientContract} runs it. */
+    private static InputGradientContract.Implementation exact(ExactGradients g) {
+        return (embeds, batch, tokens, mask, labels) -> {
+            ExactGradients.Result r = g.compute(embeds, batch, tokens, mask, null, labels);
+            return new InputGradientContract.Outcome(r.loss(), r.gradients());
+        };
     }
 
     @Test
     void paddedRowEqualsTheUnpaddedRow() {
-        TinyModels.Model m = TinyModels.optPreNorm();
-        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
-        int w = g.inputWidth();
-        double[] batch = GradientCheck.random(new Random(3), 2 * 6 * w, 1);
-        int[] onlyRow1 = {X, X, X, X, X, X, X, X, 4, 1, X, X};
-        ExactGradients.Result padded = g.compute(batch, 2, 6, MASK, null, onlyRow1);
-        double[] alone = Arrays.copyOfRange(batch, 6 * w, 10 * w);
-        ExactGradients.Result single = g.compute(alone, 1, 4, null, null, new int[] {X, X, 4, 1});
-        assertEquals(single.loss(), padded.loss(), 1e-12);
-        for (int i = 0; i < 4 * w; i++) assertEquals(single.gradients()[i], padded.gradients()[6 * w + i], 1e-12);
-        for (int i = 0; i < 6 * w; i++) assertEquals(0.0, padded.gradients()[i], "row 0 has no targets and no influence on row 1");
+        ExactGradients g = ExactGradients.of(TinyModels.optPreNorm().config(), TinyModels.optPreNorm().weights(), false);
+        InputGradientContract.assertPaddedRowEqualsTheUnpaddedRow(g.inputWidth(), exact(g), 1e-12);
     }
 
     @Test
@@ -115,25 +110,9 @@ class ExactGradientsTest {
         assertEquals(sum / n, g.compute(embeds, 2, 6, MASK, null, LABELS).loss(), 1e-12);
     }
 
-    private static int[] labelsEndingIn(int tokens, int label) {
-        int[] labels = new int[tokens];
-        Arrays.fill(labels, X);
-        labels[tokens - 1] = label;
-        return labels;
-    }
-
     @Test
     void badInputsAreErrorsThatSaySo() {
-        TinyModels.Model m = TinyModels.optPreNorm();
-        ExactGradients g = ExactGradients.of(m.config(), m.weights(), false);
-        double[] embeds = new double[6 * g.inputWidth()];
-        var none = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, X}));
-        assertTrue(none.getMessage().contains("no target tokens"), none.getMessage());
-        var shape = assertThrows(IllegalArgumentException.class, () -> g.compute(new double[5], 1, 6, null, null, new int[] {X, X, X, X, X, 1}));
-        assertTrue(shape.getMessage().contains("inputs_embeds"), shape.getMessage());
-        var tooLong = assertThrows(IllegalArgumentException.class, () -> g.compute(new double[17 * g.inputWidth()], 1, 17, null, null, labelsEndingIn(17, 1)));
-        assertTrue(tooLong.getMessage().contains("max_position_embeddings 16"), tooLong.getMessage());
-        var label = assertThrows(IllegalArgumentException.class, () -> g.compute(embeds, 1, 6, null, null, new int[] {X, X, X, X, X, 99}));
-        assertTrue(label.getMessage().contains("99"), label.getMessage());
+        ExactGradients g = ExactGradients.of(TinyModels.optPreNorm().config(), TinyModels.optPreNorm().weights(), false);
+        InputGradientContract.assertBadInputsAreRefused(g.inputWidth(), exact(g));
     }
 }

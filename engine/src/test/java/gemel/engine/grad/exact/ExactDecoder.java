@@ -2,6 +2,7 @@ package gemel.engine.grad.exact;
 
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.Batch;
+import gemel.engine.grad.Targets;
 import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
 import java.util.ArrayList;
@@ -13,9 +14,7 @@ import java.util.List;
  * layer's input is kept and the layer's forward is re-run just before its backward, so the memory
  * held is one layer's activations plus one [rows, hidden] array per layer.
  */
-final class TrainingDecoder {
-    static final int IGNORE = -100;
-
+final class ExactDecoder {
     private final Dense projectIn;          // [hidden, inputWidth] or null
     private final TensorView positionTable; // OPT learned positions [maxPositions + 2, hidden], or null
     private final List<DecoderLayer> layers;
@@ -29,7 +28,7 @@ final class TrainingDecoder {
     record Pass(double loss, int targets, double[] dEmbeds) {
     }
 
-    private TrainingDecoder(Dense projectIn, TensorView positionTable, List<DecoderLayer> layers, Normalization finalNorm,
+    private ExactDecoder(Dense projectIn, TensorView positionTable, List<DecoderLayer> layers, Normalization finalNorm,
                             Dense projectOut, TensorView head, int inputWidth, int hidden, int maxPositions) {
         this.projectIn = projectIn;
         this.positionTable = positionTable;
@@ -43,7 +42,7 @@ final class TrainingDecoder {
         this.maxPositions = maxPositions;
     }
 
-    static TrainingDecoder load(HfConfig config, WeightSource weights) {
+    static ExactDecoder load(HfConfig config, WeightSource weights) {
         String architecture = config.architecture();
         return switch (architecture) {
             case "OPTForCausalLM" -> opt(config, weights);
@@ -53,7 +52,7 @@ final class TrainingDecoder {
         };
     }
 
-    private static TrainingDecoder opt(HfConfig c, WeightSource w) {
+    private static ExactDecoder opt(HfConfig c, WeightSource w) {
         String p = w.contains("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
         int hidden = c.integer("hidden_size"), heads = c.integer("num_attention_heads"), layers = c.integer("num_hidden_layers");
         int ffn = c.integer("ffn_dim"), vocab = c.integer("vocab_size"), maxPositions = c.integer("max_position_embeddings");
@@ -81,10 +80,10 @@ final class TrainingDecoder {
         TensorView positions = w.tensor(p + "embed_positions.weight").requireShape(maxPositions + 2, hidden);
         TensorView head = w.contains("lm_head.weight") ? w.tensor("lm_head.weight") : w.tensor(p + "embed_tokens.weight");
         head.requireShape(vocab, inputWidth);
-        return new TrainingDecoder(projectIn, positions, list, finalNorm, projectOut, head, inputWidth, hidden, maxPositions);
+        return new ExactDecoder(projectIn, positions, list, finalNorm, projectOut, head, inputWidth, hidden, maxPositions);
     }
 
-    private static TrainingDecoder llama(HfConfig c, WeightSource w) {
+    private static ExactDecoder llama(HfConfig c, WeightSource w) {
         int hidden = c.integer("hidden_size"), heads = c.integer("num_attention_heads"), layers = c.integer("num_hidden_layers");
         int kvHeads = c.integer("num_key_value_heads", heads), ffn = c.integer("intermediate_size"), vocab = c.integer("vocab_size");
         int headDim = c.integer("head_dim", hidden / heads);
@@ -113,7 +112,7 @@ final class TrainingDecoder {
         else if (tied) head = w.tensor("model.embed_tokens.weight");
         else throw new IllegalArgumentException(c.file() + ": no lm_head.weight and tie_word_embeddings is false");
         head.requireShape(vocab, hidden);
-        return new TrainingDecoder(null, null, list, new RmsNormBlock(w.tensor("model.norm.weight"), hidden, eps), null, head, hidden, hidden,
+        return new ExactDecoder(null, null, list, new RmsNormBlock(w.tensor("model.norm.weight"), hidden, eps), null, head, hidden, hidden,
                 c.integer("max_position_embeddings"));
     }
 
@@ -140,18 +139,10 @@ final class TrainingDecoder {
      * whose labels [rows] are -100 except on target tokens; position t is scored by the logits of t - 1.
      */
     Pass run(double[] embeds, Batch batch, int[] labels, boolean backward, boolean recompute) {
-        int rows = batch.rows(), T = batch.tokens();
-        int n = 0;
-        for (int b = 0; b < batch.batch(); b++) for (int t = 0; t + 1 < T; t++) if (labels[b * T + t + 1] != IGNORE) n++;
-        if (n == 0) throw new IllegalArgumentException("no target tokens: every label is " + IGNORE);
-        int[] sources = new int[n], targets = new int[n];
-        n = 0;
-        for (int b = 0; b < batch.batch(); b++)
-            for (int t = 0; t + 1 < T; t++)
-                if (labels[b * T + t + 1] != IGNORE) {
-                    sources[n] = b * T + t;
-                    targets[n++] = labels[b * T + t + 1];
-                }
+        int rows = batch.rows();
+        Targets scored = Targets.of(batch, labels);
+        int n = scored.count();
+        int[] sources = scored.sources(), targets = scored.labels();
 
         double[] x = input(embeds, batch);
         double[][] layerInputs = new double[layers.size()][];
