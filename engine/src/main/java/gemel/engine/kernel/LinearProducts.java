@@ -22,7 +22,7 @@ public final class LinearProducts {
     private static final int COLUMNS = 2 * L;        // output columns per task
     private static final int MIN_ROWS_PER_TASK = 64;  // below this, packing w again costs more than splitting gains
     private static final long SERIAL_WORK = 1L << 16; // multiply-adds below which forking costs more than it saves
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final Scratch SCRATCH = new Scratch();
 
     private LinearProducts() {}
 
@@ -75,7 +75,7 @@ public final class LinearProducts {
     /** Rows [r0, r1) and columns [c0, c0 + COLUMNS) (clipped to n). */
     private static void block(float[] a, int k, int n, float[] c, TensorView w, int c0, int r0, int r1) {
         int width = Math.min(COLUMNS, n - c0);
-        float[] packed = scratch(k * COLUMNS); // [k, COLUMNS] fp32; columns past width are zero
+        float[] packed = SCRATCH.floats(k * COLUMNS); // [k, COLUMNS] fp32; columns past width are zero
         if (width < COLUMNS) Arrays.fill(packed, 0, k * COLUMNS, 0f);
         for (int i = 0; i < k; i++) w.copyTo((long) i * n + c0, packed, i * COLUMNS, width);
         float[] sums = new float[4 * COLUMNS]; // [4 rows, COLUMNS]
@@ -116,14 +116,5 @@ public final class LinearProducts {
         s21.intoArray(sums, 2 * COLUMNS + L);
         s30.intoArray(sums, 3 * COLUMNS);
         s31.intoArray(sums, 3 * COLUMNS + L);
-    }
-
-    private static float[] scratch(int size) {
-        float[] s = SCRATCH.get();
-        if (s.length < size) {
-            s = new float[size];
-            SCRATCH.set(s);
-        }
-        return s;
     }
 }

@@ -23,7 +23,7 @@ public final class MatMul {
     private static final int TOKEN_TILE_BYTES = 256 * 1024;  // activations of one token block and chunk
     static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final Scratch SCRATCH = new Scratch();
 
     private MatMul() {}
 
@@ -81,7 +81,7 @@ public final class MatMul {
         for (int t = 0; t < tokens; t++) {
             for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
         }
-        float[] wt = scratch(rows * Math.min(in, CHUNK)); // [rows, chunk] fp32
+        float[] wt = SCRATCH.floats(rows * Math.min(in, CHUNK)); // [rows, chunk] fp32
         for (int k0 = 0; k0 < in; k0 += CHUNK) {
             int kc = Math.min(CHUNK, in - k0);
             int tokenBlock = Math.max(4, (TOKEN_TILE_BYTES / (4 * kc)) & ~3);
@@ -102,15 +102,6 @@ public final class MatMul {
                 }
             }
         }
-    }
-
-    private static float[] scratch(int size) {
-        float[] s = SCRATCH.get();
-        if (s.length < size) {
-            s = new float[size];
-            SCRATCH.set(s);
-        }
-        return s;
     }
 
     /**

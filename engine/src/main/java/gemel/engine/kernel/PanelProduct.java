@@ -16,8 +16,8 @@ final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final int TILE = 8; // tokens per micro-tile: 8 x 2 accumulators + 2 weights + 1 broadcast fit the registers
-    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+    private static final Scratch PANELS = new Scratch();
+    private static final Scratch ROW = new Scratch();
 
     private PanelProduct() {}
 
@@ -27,8 +27,8 @@ final class PanelProduct {
         for (int t = 0; t < tokens; t++) {
             for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
         }
-        float[] panels = scratch(PANELS, groups * L * Math.min(in, chunk)); // [groups, kc, L]
-        float[] row = scratch(ROW, Math.min(in, chunk));
+        float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
+        float[] row = ROW.floats(Math.min(in, chunk));
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, row);
@@ -128,14 +128,5 @@ final class PanelProduct {
             VectorMask<Float> m = F.indexInRange(0, valid);
             acc.add(FloatVector.fromArray(F, out, at, m)).intoArray(out, at, m);
         }
-    }
-
-    private static float[] scratch(ThreadLocal<float[]> holder, int size) {
-        float[] s = holder.get();
-        if (s.length < size) {
-            s = new float[size];
-            holder.set(s);
-        }
-        return s;
     }
 }
