@@ -1,14 +1,9 @@
 package gemel.engine.model;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import gemel.engine.tensor.DType;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -64,22 +59,6 @@ class InterpretedVsCompiledTest {
 
     @Test
     void interpretedAndCompiledKernelsGiveTheSameBits() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(javaBinary(), "-Xint", "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), InterpretedVsCompiledTest.class.getName())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String interpreted = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(5, TimeUnit.MINUTES)) p.destroyForcibly();
-        assertEquals(0, p.exitValue(), "the -Xint run failed");
-        for (int i = 0; i < WARM_UP_CALLS; i++) logitBits(); // hot enough for the JIT to compile the kernels
-        List<String> compiled = logitBits();
-        List<String> fromInterpreter = interpreted.lines().toList();
-        assertEquals(compiled.size(), fromInterpreter.size(), "models printed by the -Xint run");
-        for (int i = 0; i < compiled.size(); i++) {
-            String[] a = fromInterpreter.get(i).split(" "), b = compiled.get(i).split(" ");
-            assertEquals(a.length, b.length, b[0]);
-            for (int j = 1; j < a.length; j++) assertEquals(a[j], b[j], b[0] + ": logit " + (j - 1) + " (fp32 bits) interpreted vs compiled");
-        }
+        InterpretedRun.assertSameBits(InterpretedVsCompiledTest.class, InterpretedVsCompiledTest::logitBits, WARM_UP_CALLS);
     }
-
-    private static String javaBinary() { return Path.of(System.getProperty("java.home"), "bin", "java").toString(); }
 }
