@@ -104,27 +104,20 @@ class BlockGradientTest {
     }
 
     @Test
-    void preNormLayer() {
-        int width = 6;
-        DecoderLayer layer = new DecoderLayer(
-                new LayerNormBlock(tensor("g", 1, width), tensor("b", 0.2, width), width, 1e-5),
-                new AttentionBlock(dense(width, width, true), dense(width, width, true), dense(width, width, true), dense(width, width, true),
-                        2, 2, 3, 1 / Math.sqrt(3), null, Integer.MAX_VALUE),
-                new LayerNormBlock(tensor("g", 1, width), tensor("b", 0.2, width), width, 1e-5),
-                FeedForwardBlock.relu(dense(10, width, true), dense(width, 10, true)), true, width);
-        checkLayer("pre-LN layer", layer, width);
-    }
+    void preNormLayer() { checkLayer("pre-LN layer", optLayer(true), 6); }
 
     @Test
-    void postNormLayer() {
+    void postNormLayer() { checkLayer("post-LN layer", optLayer(false), 6); }
+
+    /** An OPT layer of width 6 (two heads of 3, a ReLU MLP of 10), pre- or post-norm. */
+    private DecoderLayer optLayer(boolean normBefore) {
         int width = 6;
-        DecoderLayer layer = new DecoderLayer(
+        return new DecoderLayer(
                 new LayerNormBlock(tensor("g", 1, width), tensor("b", 0.2, width), width, 1e-5),
                 new AttentionBlock(dense(width, width, true), dense(width, width, true), dense(width, width, true), dense(width, width, true),
                         2, 2, 3, 1 / Math.sqrt(3), null, Integer.MAX_VALUE),
                 new LayerNormBlock(tensor("g", 1, width), tensor("b", 0.2, width), width, 1e-5),
-                FeedForwardBlock.relu(dense(10, width, true), dense(width, 10, true)), false, width);
-        checkLayer("post-LN layer", layer, width);
+                FeedForwardBlock.relu(dense(10, width, true), dense(width, 10, true)), normBefore, width);
     }
 
     private void check(String what, AttentionBlock a, int width, Batch batch) {
