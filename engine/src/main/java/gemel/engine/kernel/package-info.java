@@ -5,7 +5,9 @@
  * their shapes in the comments; each vector kernel has a scalar twin that tests use as its oracle.
  * Kernels round the same whether the JIT has compiled them or not (lane sums in a fixed tree,
  * {@link gemel.engine.kernel.Lanes}; an exponential of plain multiply-adds,
- * {@link gemel.engine.kernel.Exponential}), so a query's logits do not depend on how warm the JVM is.
+ * {@link gemel.engine.kernel.Exponential}), so a query's logits and a training step's gradients do not
+ * depend on how warm the JVM is. Inference and training share the forward kernels; the training pass
+ * adds only the backward ones (input gradient of a linear layer, norm and activation gradients).
  * Parallel work runs on one shared pool ({@link gemel.engine.kernel.Parallel}).
  */
 package gemel.engine.kernel;
