@@ -6,7 +6,6 @@ import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.DecoderParts;
 import gemel.engine.model.Decoders;
-import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -55,37 +54,23 @@ public final class InputGradients {
      * [batch, tokens] or null to derive them from the mask; {@code labels} [batch, tokens].
      */
     public Result compute(float[] embeds, int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        TrainingDecoder.Pass pass = decoder.run(embeds, batch(batch, tokens, mask, positions, labels), labels, true, recompute);
+        TrainingDecoder.Pass pass = decoder.run(embeds, Batch.of(batch, tokens, mask, positions), labels, true, recompute);
         return new Result(pass.loss(), pass.targets(), pass.dEmbeds());
     }
 
     /** The loss alone (no backward). */
     public double loss(float[] embeds, int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        return decoder.run(embeds, batch(batch, tokens, mask, positions, labels), labels, false, recompute).loss();
+        return decoder.run(embeds, Batch.of(batch, tokens, mask, positions), labels, false, recompute).loss();
     }
 
     /** Logits [batch * tokens, vocab] of every position, from the same forward. */
     public float[] logits(float[] embeds, int batch, int tokens, int[] mask, int[] positions) {
-        return decoder.logits(embeds, batch(batch, tokens, mask, positions, null));
+        return decoder.logits(embeds, Batch.of(batch, tokens, mask, positions));
     }
 
     /** Bytes of activations one {@link #compute} holds at its peak for this batch shape, with or without recompute. */
     public long activationBytes(int batch, int tokens, boolean withRecompute) {
-        return Float.BYTES * decoder.activationFloats(batch(batch, tokens, null, null, null), withRecompute);
-    }
-
-    private static Batch batch(int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        int rows = batch * tokens;
-        if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("empty batch: " + batch + " x " + tokens);
-        if (mask == null) {
-            mask = new int[rows];
-            Arrays.fill(mask, 1);
-        }
-        if (mask.length != rows) throw new IllegalArgumentException("attention mask has " + mask.length + " entries, expected " + batch + " x " + tokens);
-        if (labels != null && labels.length != rows) throw new IllegalArgumentException("labels have " + labels.length + " entries, expected " + batch + " x " + tokens);
-        if (positions == null) positions = Batch.positionsFromMask(mask, batch, tokens);
-        if (positions.length != rows) throw new IllegalArgumentException("positions have " + positions.length + " entries, expected " + batch + " x " + tokens);
-        return new Batch(batch, tokens, mask, positions);
+        return Float.BYTES * decoder.activationFloats(Batch.of(batch, tokens, null, null), withRecompute);
     }
 
     /** The caller's weights, which a decoder built here must not close. */

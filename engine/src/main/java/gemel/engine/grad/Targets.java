@@ -15,6 +15,8 @@ public record Targets(int[] sources, int[] labels) {
     /** The targets of {@code labels} [rows] in {@code batch}; none at all is an error. */
     public static Targets of(Batch batch, int[] labels) {
         int T = batch.tokens(), n = 0;
+        if (labels.length != batch.rows())
+            throw new IllegalArgumentException("labels have " + labels.length + " entries, expected " + batch.batch() + " x " + T);
         for (int b = 0; b < batch.batch(); b++) for (int t = 0; t + 1 < T; t++) if (labels[b * T + t + 1] != IGNORE) n++;
         if (n == 0) throw new IllegalArgumentException("no target tokens: every label is " + IGNORE);
         int[] sources = new int[n], targets = new int[n];

@@ -53,7 +53,7 @@ public final class ExactGradients {
      * [batch, tokens] or null to derive them from the mask; {@code labels} [batch, tokens].
      */
     public Result compute(double[] embeds, int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        Batch b = batch(batch, tokens, mask, positions, labels);
+        Batch b = Batch.of(batch, tokens, mask, positions);
         ExactDecoder.Pass pass = decoder.run(embeds, b, labels, true, recompute);
         return new Result(pass.loss(), pass.targets(), pass.dEmbeds());
     }
@@ -67,27 +67,16 @@ public final class ExactGradients {
 
     /** The loss alone (no backward). */
     public double loss(double[] embeds, int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        return decoder.run(embeds, batch(batch, tokens, mask, positions, labels), labels, false, recompute).loss();
+        return decoder.run(embeds, Batch.of(batch, tokens, mask, positions), labels, false, recompute).loss();
     }
 
     /** Logits [batch * tokens, vocab] of every position, from the same double-precision forward. */
     public double[] logits(double[] embeds, int batch, int tokens, int[] mask, int[] positions) {
-        return decoder.logits(embeds, batch(batch, tokens, mask, positions, null));
+        return decoder.logits(embeds, Batch.of(batch, tokens, mask, positions));
     }
 
     /** Bytes of activations one {@link #compute} holds at its peak for this batch shape, with or without recompute. */
     public long activationBytes(int batch, int tokens, boolean withRecompute) {
-        return Double.BYTES * decoder.activationDoubles(batch(batch, tokens, null, null, null), withRecompute);
-    }
-
-    private static Batch batch(int batch, int tokens, int[] mask, int[] positions, int[] labels) {
-        int rows = batch * tokens;
-        if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("empty batch: " + batch + " x " + tokens);
-        if (mask == null) mask = java.util.stream.IntStream.generate(() -> 1).limit(rows).toArray();
-        if (mask.length != rows) throw new IllegalArgumentException("attention mask has " + mask.length + " entries, expected " + batch + " x " + tokens);
-        if (labels != null && labels.length != rows) throw new IllegalArgumentException("labels have " + labels.length + " entries, expected " + batch + " x " + tokens);
-        if (positions == null) positions = Batch.positionsFromMask(mask, batch, tokens);
-        if (positions.length != rows) throw new IllegalArgumentException("positions have " + positions.length + " entries, expected " + batch + " x " + tokens);
-        return new Batch(batch, tokens, mask, positions);
+        return Double.BYTES * decoder.activationDoubles(Batch.of(batch, tokens, null, null), withRecompute);
     }
 }
