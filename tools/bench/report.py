@@ -1,0 +1,353 @@
+"""Turns the measurements of one benchmark section into its part of BENCHMARKS.md.
+
+  report.py context --results DIR --section S --stage begin|end --java JAVA   (run.sh: the machine and its load)
+  report.py render  --results DIR --section S --plan P --markdown BENCHMARKS.md
+
+Each section lives between `<!-- section:NAME -->` and `<!-- /section:NAME -->`; rendering replaces only
+that part (appending it when absent), written to a temporary file and moved into place. Measurements are
+the JSON lines gemel.bench.Bench and torch_peer.py appended to DIR/<section>.jsonl; everything derived
+(FLOPs, bytes, bounds, ratios) is computed here, once, for both.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+COMMAND = "tools/bench/run.sh"
+GOAL = 0.8  # of the bound, for prefill and for decode
+
+
+# ------------------------------------------------------------------------------------------------ context
+
+def _cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _ram_gib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def _load():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def _first_line(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def context(args):
+    file = os.path.join(args.results, f"{args.section}.context.json")
+    ctx = {}
+    if args.stage == "end" and os.path.exists(file):
+        with open(file) as f:
+            ctx = json.load(f)
+    stamp = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": _load()}
+    if args.stage == "begin":
+        import torch
+        ctx = {
+            "begin": stamp,
+            "nproc": os.cpu_count(),
+            "cpu": _cpu_model(),
+            "ram_gib": _ram_gib(),
+            "jdk": _first_line([args.java, "-version"]),
+            "torch": torch.__version__,
+            "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
+            "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+            "commit": _first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"]),
+        }
+    else:
+        ctx["end"] = stamp
+    _write_atomic(file, json.dumps(ctx, indent=1))
+
+
+def _context_lines(ctx):
+    env = ", ".join(f"{k}={v}" for k, v in sorted(ctx["openblas_env"].items())) or "none set"
+    begin, end = ctx["begin"], ctx.get("end", {"utc": "?", "load": ["?"]})
+    loaded = max(begin["load"][0], end["load"][0] if end["load"][0] != "?" else 0) > 1.0
+    return [
+        f"Machine: {ctx['nproc']} cores (`nproc`), {ctx['cpu']}, {ctx['ram_gib']:.0f} GiB RAM; {ctx['jdk']}; "
+        f"torch {ctx['torch']} with BLAS {ctx['blas']}, OPENBLAS_* variables: {env}.",
+        f"Run: {begin['utc']} to {end['utc']}, commit {ctx['commit']}; load average (1 min) {begin['load'][0]} before, "
+        f"{end['load'][0]} after." + (" **The machine was shared with other work during this run: timings are lower than "
+                                       "on a quiet machine.**" if loaded else ""),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+def _records(results, section):
+    path = os.path.join(results, f"{section}.jsonl")
+    if not os.path.exists(path):
+        raise SystemExit(f"report: no measurements in {path}: run `{COMMAND} {section}` first")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _context(results, section):
+    path = os.path.join(results, f"{section}.context.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def _fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
+
+
+def _pct(x):
+    return "-" if x is None else f"{100 * x:.0f} %"
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+def bounds(records):
+    """(sgemm GFLOP/s, bandwidth GB/s): the best torch sgemm over the decoder shapes; the higher of the two reads."""
+    sgemm = max(r["gflops"] for r in records if r["kind"] == "sgemm")
+    stream = max(r["gb_per_s"] for r in records if r["kind"] == "stream")
+    return sgemm, stream
+
+
+def render_machine(records, plan, results):
+    by = {}
+    for r in records:
+        if r["kind"] in ("sgemm", "matmul"):
+            key = "torch" if r["kind"] == "sgemm" else "gemel-" + r["weights"]
+            by[(tuple(r["shape"]), key)] = r["gflops"]
+    shapes = [tuple(s) for s in plan["sgemm_shapes"]]
+    lines = ["| [T, K] x [K, N] | torch sgemm (OpenBLAS) GFLOP/s | gemel MatMul fp32 GFLOP/s | gemel MatMul bf16 GFLOP/s | gemel fp32 / torch |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for s in shapes:
+        t, g32, g16 = by.get((s, "torch")), by.get((s, "gemel-F32")), by.get((s, "gemel-BF16"))
+        ratio = g32 / t if t and g32 else None
+        lines.append(f"| [{s[0]}, {s[1]}] x [{s[1]}, {s[2]}] | {_fmt(t)} | {_fmt(g32)} | {_fmt(g16)} | {_fmt(ratio, 2)} |")
+    stream = {r["impl"]: r for r in records if r["kind"] == "stream"}
+    sgemm, bandwidth = bounds(records)
+    gib = plan["stream_bytes"] / 2**30
+    setup = {r["impl"]: r for r in records if r["kind"] == "setup"}
+    lines += [
+        "",
+        f"Memory read bandwidth over a {gib:.0f} GiB buffer: gemel (Vector API sum over a MemorySegment, "
+        f"{setup.get('gemel', {}).get('cores', '?')} threads, {setup.get('gemel', {}).get('vector_bits', '?')}-bit vectors) "
+        f"**{_fmt(stream.get('gemel', {}).get('gb_per_s'))} GB/s**; torch (`tensor.sum()`, {setup.get('torch', {}).get('threads', '?')} threads) "
+        f"**{_fmt(stream.get('torch', {}).get('gb_per_s'))} GB/s**.",
+        "",
+        f"Bounds used below: **sgemm {_fmt(sgemm)} GFLOP/s** (the best torch sgemm of the table, fp32, 2 threads), "
+        f"**bandwidth {_fmt(bandwidth)} GB/s** (the higher of the two reads). Each timing is the best of several runs after one "
+        "untimed run; the weight is [N, K] and multiplied transposed, as a linear layer does.",
+    ]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ decoders
+
+def _header(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n))
+
+
+class Shape:
+    """What the FLOP and byte counts need, taken from the checkpoint itself: matrices applied to every
+    token (all 2-D weights but the embedding tables and the head) and the head, applied to one row."""
+    BYTES = {"F32": 4, "BF16": 2, "F16": 2}
+
+    def __init__(self, model):
+        with open(os.path.join(model["dir"], "config.json")) as f:
+            cfg = json.load(f)
+        header = {k: v for k, v in _header(os.path.join(model["dir"], "model.safetensors")).items() if k != "__metadata__"}
+        dtypes = {v["dtype"] for v in header.values()}
+        if len(dtypes) != 1:
+            raise SystemExit(f"report: {model['dir']} mixes dtypes {sorted(dtypes)}")
+        self.stored_bytes = self.BYTES[dtypes.pop()]
+        numel = {k: int(np.prod(v["shape"])) for k, v in header.items()}
+        rank = {k: len(v["shape"]) for k, v in header.items()}
+        head = next((k for k in numel if k.endswith("lm_head.weight")), None) or next(k for k in numel if k.endswith("embed_tokens.weight"))
+        self.head_params = numel[head]
+        self.token_params = sum(n for k, n in numel.items()
+                                if rank[k] == 2 and not k.endswith(("embed_tokens.weight", "embed_positions.weight", "lm_head.weight")))
+        self.layers = cfg["num_hidden_layers"]
+        heads = cfg["num_attention_heads"]
+        self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+        self.heads = heads
+        self.kv_heads = cfg.get("num_key_value_heads") or heads
+        self.total_params = sum(numel.values())
+
+    def prefill_flops(self, t):
+        """2 per multiply-add: the matrices on t tokens, the head on the last, q.k and p.v over the causal pairs."""
+        attention = self.layers * 2 * 2 * self.heads * self.head_dim * t * (t + 1) // 2
+        return 2 * self.token_params * t + 2 * self.head_params + attention
+
+    def decode_bytes(self, past, weight_bytes):
+        """Weights read once per token plus the fp32 keys and values of the past + 1 positions."""
+        kv = self.layers * 2 * (past + 1) * self.kv_heads * self.head_dim * 4
+        return (self.token_params + self.head_params) * weight_bytes + kv
+
+
+def _logit_check(records, model, point):
+    files = {r["impl"]: r["file"] for r in records if r.get("model") == model and r.get("point") == point}
+    if set(files) != {"gemel", "torch"}:
+        return "-"
+    g, t = np.load(files["gemel"]), np.load(files["torch"])
+    if g.shape != t.shape:
+        return f"shapes differ {g.shape} vs {t.shape}"
+    rel = float(np.abs(g - t).max() / max(np.abs(t).max(), 1e-30))
+    same = "same argmax" if int(g.argmax()) == int(t.argmax()) else "**argmax differs**"
+    return f"{rel:.1e}, {same}"
+
+
+def render_decoders(records, plan, results):
+    try:
+        sgemm, bandwidth = bounds(_records(results, "machine"))
+    except SystemExit:
+        sgemm = bandwidth = None
+    meas = {}
+    for r in records:
+        if r["phase"] in ("prefill", "decode", "load"):
+            meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
+    after, steps = plan["decode_after"], plan["decode_steps"]
+    lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
+             "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    loads = []
+    for model in plan["models"]:
+        name = model["name"]
+        if not any(k[0] == name for k in meas):
+            continue
+        shape = Shape(model)
+        base = name[: -len(model["weights"]) - 1]
+        for tokens in plan["prefill_tokens"]:
+            g, t = (meas.get((name, impl, "prefill", tokens)) for impl in ("gemel", "torch"))
+            g_rate = tokens / min(g) if g else None
+            t_rate = tokens / min(t) if t else None
+            bound = sgemm * 1e9 / shape.prefill_flops(tokens) * tokens if sgemm else None
+            check = _logit_check(records, name, f"prefill-{after}") if tokens == after else ""
+            met = g_rate is not None and bound and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate)
+            lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound,
+                              "met" if met else "not met", check))
+        g, t = (meas.get((name, impl, "decode", None)) for impl in ("gemel", "torch"))
+        g_rate = 1 / statistics.median(g) if g else None
+        t_rate = 1 / statistics.median(t) if t else None
+        mid = after + steps // 2
+        g_bound = bandwidth * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if bandwidth else None
+        t_bound = bandwidth * 1e9 / shape.decode_bytes(mid, 4) if bandwidth else None  # torch computes on fp32 copies
+        met = g_rate is not None and g_bound and g_rate >= GOAL * g_bound
+        lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound,
+                          "met" if met else "not met", _logit_check(records, name, f"decode-{steps}")))
+        lg, lt = (meas.get((name, impl, "load", None)) for impl in ("gemel", "torch"))
+        loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
+    if sgemm is None:
+        lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
+    lines += [
+        "",
+        f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after a "
+        f"warm-up prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
+        "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
+        "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
+        "bandwidth bound / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
+        "widened bf16 on loading), plus the fp32 keys and values. Goal: prefill at least 80 % of its bound and ahead of "
+        "torch; decode at least 80 % of its bound. The logits column compares the last-position logits of both on the "
+        f"same weights and prompt (after the {after}-token prefill, after the last decode step): "
+        "max |gemel - torch| / max |torch|.",
+        "",
+        "Loading (open, map, check; torch: read and widen to fp32): " + "; ".join(loads) + ".",
+    ]
+    return lines
+
+
+def _row(model, weights, phase, g, t, g_bound, t_bound, goal, check):
+    ratio = g / t if g and t else None
+    bound = _fmt(g_bound) if g_bound == t_bound else f"{_fmt(g_bound)} (torch: {_fmt(t_bound)})"
+    return (f"| {model} | {weights} | {phase} | {_fmt(g)} | {_fmt(t)} | {_fmt(ratio, 2)} | {bound} | "
+            f"{_pct(g / g_bound if g and g_bound else None)} | {_pct(t / t_bound if t and t_bound else None)} | {goal} | {check} |")
+
+
+# ------------------------------------------------------------------------------------------------ sections
+
+SECTIONS = {
+    "machine": ("Machine bounds: sgemm and memory bandwidth", render_machine),
+    "decoders": ("Decoders: prefill and decode at real shapes, random weights, against PyTorch", render_decoders),
+    "clip": ("CLIP ViT-L/14 vision encoder: images/s", None),
+    "entity-tree": ("Entity tree at 5 M names: memory, build time, lookups/s", None),
+    "link": ("Linking: latency per mention with 16 demonstrations", None),
+    "train": ("Feature mapper training: time per step", None),
+}
+PENDING = "Not measured yet: the harness has the slot (`{cmd} {name}`), the measurement comes with the code it times."
+
+
+def section_text(name, results, plan):
+    title, render = SECTIONS[name]
+    lines = [f"<!-- section:{name} -->", f"## {title}", ""]
+    if render is None:
+        lines.append(PENDING.format(cmd=COMMAND, name=name))
+    else:
+        lines += [f"Command: `{COMMAND} {name}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
+        lines += _context_lines(_context(results, name)) + [""]
+        records = _records(results, name)
+        lines += render(records, plan, results)
+    lines.append(f"<!-- /section:{name} -->")
+    return "\n".join(lines) + "\n"
+
+
+def render(args):
+    with open(args.plan) as f:
+        plan = json.load(f)
+    text = section_text(args.section, args.results, plan)
+    doc = "# Benchmarks\n"
+    if os.path.exists(args.markdown):
+        with open(args.markdown) as f:
+            doc = f.read()
+    pattern = re.compile(rf"<!-- section:{re.escape(args.section)} -->.*?<!-- /section:{re.escape(args.section)} -->\n", re.S)
+    doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
+    _write_atomic(args.markdown, doc)
+    print(f"report: wrote section {args.section} of {args.markdown}", file=sys.stderr)
+
+
+def _write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["context", "render"])
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--section", required=True, choices=sorted(SECTIONS))
+    ap.add_argument("--stage", choices=["begin", "end"])
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--plan")
+    ap.add_argument("--markdown")
+    args = ap.parse_args()
+    if args.action == "context":
+        context(args)
+    else:
+        render(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs benchmark sections, gemel and its PyTorch peer in the same run, and rewrites their sections of BENCHMARKS.md.
+#
+#   tools/bench/run.sh [section...]     default: machine decoders
+#   sections: machine decoders | clip entity-tree link train (slots for later: they write a placeholder)
+#
+# Environment:
+#   GEMEL_BENCH_DIR       scratch folder outside the repository: random models, plan, results (default /tmp/gemel-bench;
+#                         the real set needs ~16 GB of disk, kept between runs; models are generated once)
+#   GEMEL_BENCH_SET       real (default) | dev (small stand-ins that try the whole harness in a minute)
+#   GEMEL_BENCH_MODELS    a space-separated subset of the plan's models, e.g. "opt-125m-fp32 llama-1b-bf16"
+#   GEMEL_BENCH_MARKDOWN  the file whose sections are rewritten (default BENCHMARKS.md at the root)
+# The machine section runs first when both are asked: the decoder bounds come from its results.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$root/scripts/java-home.sh"
+py=/usr/bin/python3
+here="$root/tools/bench"
+dir="${GEMEL_BENCH_DIR:-/tmp/gemel-bench}"
+set_name="${GEMEL_BENCH_SET:-real}"
+markdown="${GEMEL_BENCH_MARKDOWN:-$root/BENCHMARKS.md}"
+results="$dir/results"
+plan="$dir/plan.json"
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(machine decoders)
+
+for s in "${sections[@]}"; do
+  case "$s" in
+    machine|decoders|clip|entity-tree|link|train) ;;
+    *) echo "run.sh: unknown section $s (machine decoders clip entity-tree link train)" >&2; exit 2 ;;
+  esac
+done
+
+mkdir -p "$results/logits"
+generate=()
+[[ " ${sections[*]} " == *" decoders "* ]] && generate=(--generate)
+echo "bench: plan ($set_name) in $plan${generate:+, generating missing models}" >&2
+"$py" "$here/plan.py" --dir "$dir" --set "$set_name" "${generate[@]}"
+
+echo "bench: building the bench module" >&2
+(cd "$root" && mvn -q -B -ntp -DskipTests package -pl bench -am >&2)
+java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx4g
+      -jar "$root/bench/target/gemel-bench.jar")
+
+models() {
+  if [ -n "${GEMEL_BENCH_MODELS:-}" ]; then echo "$GEMEL_BENCH_MODELS"; return; fi
+  "$py" -c 'import json, sys; print(" ".join(m["name"] for m in json.load(open(sys.argv[1]))["models"]))' "$plan"
+}
+
+report() { "$py" "$here/report.py" "$@" --results "$results"; }
+
+for s in "${sections[@]}"; do
+  case "$s" in
+    machine|decoders)
+      start=$(date +%s)
+      rm -f "$results/$s.jsonl"
+      report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java"
+      if [ "$s" = machine ]; then
+        "${java[@]}" machine --plan "$plan" --out "$results/machine.jsonl"
+        "$py" "$here/torch_peer.py" machine --plan "$plan" --out "$results/machine.jsonl"
+      else
+        for m in $(models); do
+          echo "bench: decoders: $m" >&2
+          "${java[@]}" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
+          "$py" "$here/torch_peer.py" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
+        done
+      fi
+      report context --section "$s" --stage end
+      echo "bench: section $s took $(( $(date +%s) - start )) s" >&2
+      ;;
+  esac
+  report render --section "$s" --plan "$plan" --markdown "$markdown"
+done
