@@ -56,7 +56,7 @@ LLAMA_DEV = dict(LLAMA_1B, head_dim=64, hidden_size=256, intermediate_size=768, 
 
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
-             "prefill_repeats": 2, "decode_steps": 16},
+             "prefill_repeats": 1, "decode_steps": 16},  # a 1536-token prefill of a 1B model takes a minute
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
             "prefill_repeats": 2, "decode_steps": 8},
 }

@@ -74,6 +74,7 @@ def context(args):
             "torch": torch.__version__,
             "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
             "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+            "command": args.command,
             "commit": _first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"]),
         }
     else:
@@ -304,8 +305,9 @@ def section_text(name, results, plan):
     if render is None:
         lines.append(PENDING.format(cmd=COMMAND, name=name))
     else:
-        lines += [f"Command: `{COMMAND} {name}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
-        lines += _context_lines(_context(results, name)) + [""]
+        ctx = _context(results, name)
+        lines += [f"Command: `{ctx['command']}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
+        lines += _context_lines(ctx) + [""]
         records = _records(results, name)
         lines += render(records, plan, results)
     lines.append(f"<!-- /section:{name} -->")
@@ -340,6 +342,7 @@ def main():
     ap.add_argument("--section", required=True, choices=sorted(SECTIONS))
     ap.add_argument("--stage", choices=["begin", "end"])
     ap.add_argument("--java", default="java")
+    ap.add_argument("--command", default=COMMAND, help="context: the command line that runs the section")
     ap.add_argument("--plan")
     ap.add_argument("--markdown")
     args = ap.parse_args()

@@ -48,13 +48,18 @@ models() {
 }
 
 report() { "$py" "$here/report.py" "$@" --results "$results"; }
+# the command as typed, with the settings that change what it measures
+command="tools/bench/run.sh${*:+ $*}"
+for v in GEMEL_BENCH_SET GEMEL_BENCH_MODELS; do
+  if [ -n "${!v:-}" ]; then command="$v=\"${!v}\" $command"; fi
+done
 
 for s in "${sections[@]}"; do
   case "$s" in
     machine|decoders)
       start=$(date +%s)
       rm -f "$results/$s.jsonl"
-      report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java"
+      report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java" --command "$command"
       if [ "$s" = machine ]; then
         "${java[@]}" machine --plan "$plan" --out "$results/machine.jsonl"
         "$py" "$here/torch_peer.py" machine --plan "$plan" --out "$results/machine.jsonl"

@@ -47,8 +47,8 @@ class Log:
 def _short(v):
     if isinstance(v, float):
         return f"{v:.4g}"
-    if isinstance(v, list) and len(v) > 4:
-        return f"[{len(v)} values]"
+    if isinstance(v, list):
+        return f"[{len(v)} values]" if len(v) > 4 else "[" + ", ".join(str(_short(x)) for x in v) + "]"
     return v
 
 

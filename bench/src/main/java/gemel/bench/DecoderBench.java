@@ -45,7 +45,8 @@ final class DecoderBench {
     private void time() {
         int after = plan.decodeAfter(), steps = plan.decodeSteps();
         KvCache warm = lm.newCache(1, WARM_PROMPT + WARM_STEPS);
-        for (int end = WARM_PROMPT; end <= WARM_PROMPT + WARM_STEPS; end++) forward(end == WARM_PROMPT ? 0 : end - 1, end, warm);
+        forward(0, WARM_PROMPT, warm);
+        for (int s = 0; s < WARM_STEPS; s++) forward(WARM_PROMPT + s, WARM_PROMPT + s + 1, warm);
         for (int tokens : plan.prefillTokens()) {
             double[] seconds = new double[plan.prefillRepeats()];
             KvCache cache = null;
