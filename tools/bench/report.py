@@ -246,18 +246,17 @@ def render_decoders(records, plan, results):
             t_rate = tokens / min(t) if t else None
             bound = sgemm * 1e9 / shape.prefill_flops(tokens) * tokens if sgemm else None
             check = _logit_check(records, name, f"prefill-{after}") if tokens == after else ""
-            met = g_rate is not None and bound and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate)
-            lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound,
-                              "met" if met else "not met", check))
+            met = g_rate is not None and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate) if bound else None
+            lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound, met, check))
         g, t = (meas.get((name, impl, "decode", None)) for impl in ("gemel", "torch"))
         g_rate = 1 / statistics.median(g) if g else None
         t_rate = 1 / statistics.median(t) if t else None
         mid = after + steps // 2
         g_bound = bandwidth * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if bandwidth else None
         t_bound = bandwidth * 1e9 / shape.decode_bytes(mid, 4) if bandwidth else None  # torch computes on fp32 copies
-        met = g_rate is not None and g_bound and g_rate >= GOAL * g_bound
-        lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound,
-                          "met" if met else "not met", _logit_check(records, name, f"decode-{steps}")))
+        met = g_rate is not None and g_rate >= GOAL * g_bound if g_bound else None
+        lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound, met,
+                          _logit_check(records, name, f"decode-{steps}")))
         lg, lt = (meas.get((name, impl, "load", None)) for impl in ("gemel", "torch"))
         loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
     if sgemm is None:
@@ -279,7 +278,9 @@ def render_decoders(records, plan, results):
     return lines
 
 
-def _row(model, weights, phase, g, t, g_bound, t_bound, goal, check):
+def _row(model, weights, phase, g, t, g_bound, t_bound, met, check):
+    """met: None when there is no bound to judge against."""
+    goal = "-" if met is None else "met" if met else "not met"
     ratio = g / t if g and t else None
     bound = _fmt(g_bound) if g_bound == t_bound else f"{_fmt(g_bound)} (torch: {_fmt(t_bound)})"
     return (f"| {model} | {weights} | {phase} | {_fmt(g)} | {_fmt(t)} | {_fmt(ratio, 2)} | {bound} | "

@@ -68,6 +68,8 @@ for s in "${sections[@]}"; do
           echo "bench: decoders: $m" >&2
           "${java[@]}" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
           "$py" "$here/torch_peer.py" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
+          report context --section "$s" --stage end   # the section so far, should the run be cut short
+          report render --section "$s" --plan "$plan" --markdown "$markdown"
         done
       fi
       report context --section "$s" --stage end
