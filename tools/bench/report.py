@@ -233,10 +233,11 @@ def render_decoders(records, plan, results):
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
-    loads = []
+    loads, missing = [], []
     for model in plan["models"]:
         name = model["name"]
         if not any(k[0] == name for k in meas):
+            missing.append(name)
             continue
         shape = Shape(model)
         base = name[: -len(model["weights"]) - 1]
@@ -259,6 +260,8 @@ def render_decoders(records, plan, results):
                           _logit_check(records, name, f"decode-{steps}")))
         lg, lt = (meas.get((name, impl, "load", None)) for impl in ("gemel", "torch"))
         loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
+    if missing:
+        lines += ["", "Not measured in this run: " + ", ".join(missing) + "."]
     if sgemm is None:
         lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
     lines += [
