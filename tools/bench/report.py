@@ -196,6 +196,9 @@ class Shape:
         self.heads = heads
         self.kv_heads = cfg.get("num_key_value_heads") or heads
         self.total_params = sum(numel.values())
+        expected = _matrix_params(cfg)
+        if self.token_params != expected:
+            raise SystemExit(f"report: {model['dir']} holds {self.token_params} matrix parameters, its config implies {expected}")
 
     def prefill_flops(self, t):
         """2 per multiply-add: the matrices on t tokens, the head on the last, q.k and p.v over the causal pairs."""
@@ -206,6 +209,18 @@ class Shape:
         """Weights read once per token plus the fp32 keys and values of the past + 1 positions."""
         kv = self.layers * 2 * (past + 1) * self.kv_heads * self.head_dim * 4
         return (self.token_params + self.head_params) * weight_bytes + kv
+
+
+def _matrix_params(cfg):
+    """The per-token matrix parameters a config implies, counted the other way round (from the architecture)."""
+    h, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    if cfg["model_type"] == "opt":
+        width = cfg.get("word_embed_proj_dim", h)
+        return layers * (4 * h * h + 2 * h * cfg["ffn_dim"]) + (2 * h * width if width != h else 0)
+    heads = cfg["num_attention_heads"]
+    hd = cfg.get("head_dim") or h // heads
+    kv = cfg.get("num_key_value_heads") or heads
+    return layers * (2 * h * heads * hd + 2 * h * kv * hd + 3 * h * cfg["intermediate_size"])
 
 
 def _logit_check(records, model, point):
