@@ -6,7 +6,13 @@ import picocli.CommandLine.Command;
 /** The {@code gemel} command: one subcommand per job. */
 @Command(name = "gemel", mixinStandardHelpOptions = true, version = "gemel 0.1.0",
         description = "Generative multimodal entity linking on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                ConvertCommand.class,
+                FeaturesCommand.class,
+                ForwardCommand.class,
+                GenerateCommand.class,
+        })
 public final class GemelCli implements Runnable {
 
     @CommandLine.Spec

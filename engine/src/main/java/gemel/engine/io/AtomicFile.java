@@ -15,15 +15,15 @@ import java.nio.file.attribute.PosixFilePermissions;
  * temporary file in the same folder, are forced to disk, then the temporary file is renamed over
  * the target in one atomic step. On any failure the target is untouched and the temporary removed.
  */
-final class AtomicFile {
+public final class AtomicFile {
     /** What fills the temporary file. */
-    interface Content {
+    public interface Content {
         void writeTo(FileChannel channel) throws IOException;
     }
 
     private AtomicFile() {}
 
-    static void write(Path target, Content content) {
+    public static void write(Path target, Content content) {
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
         Path temp = null;
@@ -53,7 +53,7 @@ final class AtomicFile {
     }
 
     /** Writes all of {@code buffer}, however many calls the channel needs. */
-    static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+    public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) channel.write(buffer);
     }
 }

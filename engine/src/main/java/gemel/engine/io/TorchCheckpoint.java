@@ -77,7 +77,7 @@ public final class TorchCheckpoint implements WeightSource {
         }
         Object root = TorchPickle.load(file.toString(), entries.get(prefix + "data.pkl"));
         if (!(root instanceof Map<?, ?> dict))
-            throw new IllegalArgumentException(file + ": holds a " + root.getClass().getSimpleName() + ", not a state dict");
+            throw new IllegalArgumentException(file + ": holds a " + (root == null ? "None" : root.getClass().getSimpleName()) + ", not a state dict");
         Map<String, TensorRef> tensors = new LinkedHashMap<>();
         Map<String, MemorySegment> storages = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : dict.entrySet()) {

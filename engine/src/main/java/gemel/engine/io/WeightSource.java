@@ -9,7 +9,11 @@ public interface WeightSource extends AutoCloseable {
 
     default boolean contains(String name) { return names().contains(name); }
 
-    /** The tensor called {@code name}; an error naming the tensor (and the folder) when absent. */
+    /**
+     * The tensor called {@code name}; an error naming the tensor (and the folder) when absent, or when
+     * it is stored in a dtype gemel does not compute with (checkpoints carry e.g. int64 buffers such
+     * as {@code position_ids}: they are listed by {@link #names()} but fail here, only if asked for).
+     */
     TensorView tensor(String name);
 
     @Override

@@ -1,5 +1,7 @@
 package gemel.engine.kernel;
 
+import java.util.Arrays;
+
 /**
  * Scaled dot-product attention, with grouped key/value heads, an optional causal limit, padding
  * masks and keys spread over several spans (a shared prefix, then a row's own positions). Causality
@@ -47,7 +49,7 @@ public final class Attention {
             }
         }
         if (j < visible) throw new IllegalArgumentException("attention: " + visible + " positions visible but the spans hold " + j);
-        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        Arrays.fill(out, outOff, outOff + headDim, 0f);
         if (!any) return;
         Softmax.inPlace(scores, 0, visible);
         j = 0;

@@ -1,17 +1,16 @@
 package gemel.engine.kernel;
 
 /** {@code (x - mean) / sqrt(var + eps) * gamma + beta} per row, variance biased, as torch's layer_norm. */
-public record LayerNorm(float[] gamma, float[] beta, float eps) implements Norm {
+public record LayerNorm(float[] gamma, float[] beta, float eps) {
 
     public LayerNorm {
         if (beta != null && beta.length != gamma.length)
             throw new IllegalArgumentException("layer norm: weight has " + gamma.length + " entries, bias " + beta.length);
     }
 
-    @Override
     public int width() { return gamma.length; }
 
-    @Override
+    /** Normalises each of the {@code rows} rows of {@code x} [rows, width] into {@code out} (may be {@code x}). */
     public void apply(float[] x, int rows, float[] out) {
         int n = gamma.length;
         for (int r = 0; r < rows; r++) {

@@ -8,14 +8,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of fp32 activations with a stored weight, as a linear layer computes it:
- * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype; each
- * task converts a block of its rows to fp32 once and serves every token from it, four tokens by two
- * rows at a time so that one vector load feeds several multiply-adds. Tasks split the output rows
- * over all cores.
+ * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Each
+ * task owns a block of output rows; it walks the input dimension in chunks, converts the block's
+ * chunk of weights to fp32 once and runs every token over it, four tokens by two rows at a time so
+ * that one vector load feeds several multiply-adds. Chunking keeps both the converted weights and a
+ * block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384 inputs).
  */
 public final class MatMul {
-    private static final VectorSpecies<Float> F = StoredFloats.F;
-    private static final int TILE_BYTES = 256 * 1024;       // a converted weight block, and a token block, fit in L2
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int CHUNK = 1024;                  // input columns per pass
+    private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
+    private static final int TOKEN_TILE_BYTES = 256 * 1024;  // activations of one token block and chunk
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -59,33 +62,34 @@ public final class MatMul {
             throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + outDim + " rows");
     }
 
-    /** Rows per task: a converted block fits the tile budget, and there are a few tasks per core. */
+    /** Rows per task: a converted chunk fits the tile budget, and there are a few tasks per core. */
     private static int rowBlock(int outDim, int in) {
-        int byTile = Math.max(2, TILE_BYTES / (4 * Math.max(1, in)));
+        int byTile = Math.max(2, WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))));
         int byBalance = Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores()));
         return Math.min(byTile, byBalance) & ~1;
     }
 
     private static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         int rows = o1 - o0;
-        float[] wt = scratch(rows * in); // [rows, in] fp32
-        StoredFloats.read(w, (long) o0 * in, wt, 0, rows * in);
-        int tokenBlock = Math.max(4, (TILE_BYTES / (4 * Math.max(1, in))) & ~3);
-        for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
-            int t1 = Math.min(tokens, t0 + tokenBlock);
-            int r = 0;
-            for (; r + 1 < rows; r += 2) {
-                int t = t0;
-                for (; t + 3 < t1; t += 4) dot4x2(x, t * in, wt, r * in, in, out, t * outDim + o0 + r, outDim);
-                for (; t < t1; t++) dot1x2(x, t * in, wt, r * in, in, out, t * outDim + o0 + r);
-            }
-            if (r < rows) {
-                for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] = Vectors.dot(x, t * in, wt, r * in, in);
-            }
+        for (int t = 0; t < tokens; t++) {
+            for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
         }
-        if (bias != null) {
-            for (int t = 0; t < tokens; t++) {
-                for (int o = o0; o < o1; o++) out[t * outDim + o] += bias[o];
+        float[] wt = scratch(rows * Math.min(in, CHUNK)); // [rows, chunk] fp32
+        for (int k0 = 0; k0 < in; k0 += CHUNK) {
+            int kc = Math.min(CHUNK, in - k0);
+            for (int r = 0; r < rows; r++) w.copyTo((long) (o0 + r) * in + k0, wt, r * kc, kc);
+            int tokenBlock = Math.max(4, (TOKEN_TILE_BYTES / (4 * kc)) & ~3);
+            for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
+                int t1 = Math.min(tokens, t0 + tokenBlock);
+                int r = 0;
+                for (; r + 1 < rows; r += 2) {
+                    int t = t0;
+                    for (; t + 3 < t1; t += 4) dot4x2(x, t * in + k0, in, wt, r * kc, kc, out, t * outDim + o0 + r, outDim);
+                    for (; t < t1; t++) dot1x2(x, t * in + k0, wt, r * kc, kc, out, t * outDim + o0 + r);
+                }
+                if (r < rows) {
+                    for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] += Vectors.dot(x, t * in + k0, wt, r * kc, kc);
+                }
             }
         }
     }
@@ -99,22 +103,25 @@ public final class MatMul {
         return s;
     }
 
-    /** Four tokens (x rows xo + k*in) against two weight rows (wo, wo + in); writes out[oo + k*stride + j]. */
-    private static void dot4x2(float[] x, int xo, float[] w, int wo, int in, float[] out, int oo, int stride) {
+    /**
+     * Four tokens (x at xo + k * xStride) against two weight rows (w at wo and wo + n), n columns;
+     * adds to out[oo + k * stride + j].
+     */
+    private static void dot4x2(float[] x, int xo, int xStride, float[] w, int wo, int n, float[] out, int oo, int stride) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         int i = 0;
-        for (int end = F.loopBound(in); i < end; i += F.length()) {
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + in + i);
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + n + i);
             FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
             a00 = x0.fma(w0, a00);
             a01 = x0.fma(w1, a01);
-            FloatVector x1 = FloatVector.fromArray(F, x, xo + in + i);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + xStride + i);
             a10 = x1.fma(w0, a10);
             a11 = x1.fma(w1, a11);
-            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * in + i);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * xStride + i);
             a20 = x2.fma(w0, a20);
             a21 = x2.fma(w1, a21);
-            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * in + i);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * xStride + i);
             a30 = x3.fma(w0, a30);
             a31 = x3.fma(w1, a31);
         }
@@ -122,9 +129,9 @@ public final class MatMul {
         float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
         float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
         float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            float w0 = w[wo + i], w1 = w[wo + in + i];
-            float x0 = x[xo + i], x1 = x[xo + in + i], x2 = x[xo + 2 * in + i], x3 = x[xo + 3 * in + i];
+        for (; i < n; i++) {
+            float w0 = w[wo + i], w1 = w[wo + n + i];
+            float x0 = x[xo + i], x1 = x[xo + xStride + i], x2 = x[xo + 2 * xStride + i], x3 = x[xo + 3 * xStride + i];
             s00 += x0 * w0;
             s01 += x0 * w1;
             s10 += x1 * w0;
@@ -134,31 +141,31 @@ public final class MatMul {
             s30 += x3 * w0;
             s31 += x3 * w1;
         }
-        out[oo] = s00;
-        out[oo + 1] = s01;
-        out[oo + stride] = s10;
-        out[oo + stride + 1] = s11;
-        out[oo + 2 * stride] = s20;
-        out[oo + 2 * stride + 1] = s21;
-        out[oo + 3 * stride] = s30;
-        out[oo + 3 * stride + 1] = s31;
+        out[oo] += s00;
+        out[oo + 1] += s01;
+        out[oo + stride] += s10;
+        out[oo + stride + 1] += s11;
+        out[oo + 2 * stride] += s20;
+        out[oo + 2 * stride + 1] += s21;
+        out[oo + 3 * stride] += s30;
+        out[oo + 3 * stride + 1] += s31;
     }
 
-    /** One token against two weight rows: the decode case, bound by reading the weight. */
-    private static void dot1x2(float[] x, int xo, float[] w, int wo, int in, float[] out, int oo) {
+    /** One token against two weight rows (the decode case, bound by reading the weight); adds to out[oo], out[oo + 1]. */
+    private static void dot1x2(float[] x, int xo, float[] w, int wo, int n, float[] out, int oo) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
-        for (int end = F.loopBound(in); i < end; i += F.length()) {
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
             FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
             a0 = x0.fma(FloatVector.fromArray(F, w, wo + i), a0);
-            a1 = x0.fma(FloatVector.fromArray(F, w, wo + in + i), a1);
+            a1 = x0.fma(FloatVector.fromArray(F, w, wo + n + i), a1);
         }
         float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
+        for (; i < n; i++) {
             s0 += x[xo + i] * w[wo + i];
-            s1 += x[xo + i] * w[wo + in + i];
+            s1 += x[xo + i] * w[wo + n + i];
         }
-        out[oo] = s0;
-        out[oo + 1] = s1;
+        out[oo] += s0;
+        out[oo + 1] += s1;
     }
 }

@@ -1,12 +1,11 @@
 package gemel.engine.kernel;
 
 /** {@code x / sqrt(mean(x^2) + eps) * weight} per row, as Llama's RMSNorm (no mean subtraction, no bias). */
-public record RmsNorm(float[] weight, float eps) implements Norm {
+public record RmsNorm(float[] weight, float eps) {
 
-    @Override
     public int width() { return weight.length; }
 
-    @Override
+    /** Normalises each of the {@code rows} rows of {@code x} [rows, width] into {@code out} (may be {@code x}). */
     public void apply(float[] x, int rows, float[] out) {
         int n = weight.length;
         for (int r = 0; r < rows; r++) {

@@ -1,21 +1,52 @@
 package gemel.engine.kernel;
 
-/** Softmax over a slice, in place; the maximum is subtracted first so large scores do not overflow. */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Softmax over a slice, in place; the maximum is subtracted first so large scores do not overflow.
+ * Attention calls it for every query over every visible key, so the exponentials run as vectors;
+ * {@link #inPlaceScalar} is the twin.
+ */
 public final class Softmax {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private Softmax() {}
 
     /** x[off .. off + n) becomes exp(x - max) / sum; entries at -infinity become 0. */
     public static void inPlace(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        FloatVector m = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += x[off + i] = (float) Math.exp(x[off + i] - max);
+        scale(x, off, n, (float) (1 / sum));
+    }
+
+    public static void inPlaceScalar(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += x[off + i] = (float) Math.exp(x[off + i] - max);
+        float inv = (float) (1 / sum);
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    private static float max(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("softmax over " + n + " entries that are all -infinity");
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1 / sum);
-        for (int i = 0; i < n; i++) x[off + i] *= inv;
+        return max;
+    }
+
+    private static void scale(float[] x, int off, int n, float factor) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) FloatVector.fromArray(F, x, off + i).mul(factor).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= factor;
     }
 }

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Vector building blocks over slices of float arrays, each with its scalar twin (the test oracle). */
 public final class Vectors {
-    private static final VectorSpecies<Float> F = StoredFloats.F;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private Vectors() {}
 

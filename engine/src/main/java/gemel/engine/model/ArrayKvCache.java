@@ -1,33 +1,38 @@
 package gemel.engine.model;
 
 import gemel.engine.kernel.Attention;
+import java.util.Arrays;
 
 /**
  * The {@link KvCache} of the engine's decoders: per layer, one float array of keys and one of values,
- * [batch, ownCapacity, kvWidth]. A fork keeps a reference to its single-row parent for the positions
- * before the fork (the parent is frozen from then on) and stores only what its rows append.
+ * [batch, kvHeads, ownCapacity, headDim]. Head-major, so that attention reads each head's positions
+ * as one contiguous run (position-major rows 16 KB apart would alias in the caches). A fork keeps a
+ * reference to its single-row parent for the positions before the fork (the parent is frozen from
+ * then on), stores only what its rows append, and holds as many positions as its parent could.
  */
 public final class ArrayKvCache implements KvCache {
     private final int layers;
-    private final int kvWidth;               // key/value heads * head dim
+    private final int kvHeads;
+    private final int headDim;
     private final int batch;
     private final int capacity;              // positions per row, prefix included
     private final ArrayKvCache prefix;       // shared positions [0, prefixLength) of every row, or null
     private final int prefixLength;
     private final int ownCapacity;           // capacity - prefixLength
-    private float[][] keys, values;          // [layers][batch * ownCapacity * kvWidth]
+    private float[][] keys, values;          // [layers][batch * kvHeads * ownCapacity * headDim]
     private float[][] spareKeys, spareValues; // reorder copies into these, then swaps
     private int length;
     private boolean frozen;
 
-    public ArrayKvCache(int layers, int kvWidth, int batch, int capacity) {
-        this(layers, kvWidth, batch, capacity, null);
+    public ArrayKvCache(int layers, int kvHeads, int headDim, int batch, int capacity) {
+        this(layers, kvHeads, headDim, batch, capacity, null);
     }
 
-    private ArrayKvCache(int layers, int kvWidth, int batch, int capacity, ArrayKvCache prefix) {
+    private ArrayKvCache(int layers, int kvHeads, int headDim, int batch, int capacity, ArrayKvCache prefix) {
         if (batch < 1 || capacity < 0) throw new IllegalArgumentException("cache of " + batch + " rows x " + capacity + " positions");
         this.layers = layers;
-        this.kvWidth = kvWidth;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
         this.batch = batch;
         this.capacity = capacity;
         this.prefix = prefix;
@@ -36,9 +41,9 @@ public final class ArrayKvCache implements KvCache {
         this.length = prefixLength;
         int size;
         try {
-            size = Math.multiplyExact(Math.multiplyExact(batch, ownCapacity), kvWidth);
+            size = Math.multiplyExact(Math.multiplyExact(batch * kvHeads, ownCapacity), headDim);
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("cache of " + batch + " rows x " + ownCapacity + " positions x " + kvWidth
+            throw new IllegalArgumentException("cache of " + batch + " rows x " + ownCapacity + " positions x " + kvHeads * headDim
                     + " floats exceeds one array per layer; use fewer rows or positions");
         }
         keys = new float[layers][size];
@@ -56,7 +61,9 @@ public final class ArrayKvCache implements KvCache {
 
     public int layers() { return layers; }
 
-    public int kvWidth() { return kvWidth; }
+    public int kvHeads() { return kvHeads; }
+
+    public int headDim() { return headDim; }
 
     @Override
     public void truncate(int newLength) {
@@ -71,7 +78,7 @@ public final class ArrayKvCache implements KvCache {
     public KvCache fork(int rows) {
         if (batch != 1) throw new IllegalStateException("only a single-row cache can be forked; this one has " + batch + " rows");
         frozen = true;
-        return new ArrayKvCache(layers, kvWidth, rows, capacity, this);
+        return new ArrayKvCache(layers, kvHeads, headDim, rows, capacity, this);
     }
 
     @Override
@@ -83,17 +90,20 @@ public final class ArrayKvCache implements KvCache {
             if (sourceRows[i] < 0 || sourceRows[i] >= batch) throw new IllegalArgumentException("reorder: no row " + sourceRows[i] + " in " + batch);
             identity &= sourceRows[i] == i;
         }
-        int own = (length - prefixLength) * kvWidth;
+        int own = (length - prefixLength) * headDim; // per head
         if (identity || own == 0) return;
         if (spareKeys == null) {
             spareKeys = new float[layers][keys[0].length];
             spareValues = new float[layers][keys[0].length];
         }
-        int rowSize = ownCapacity * kvWidth;
+        int headSize = ownCapacity * headDim;
         for (int l = 0; l < layers; l++) {
             for (int i = 0; i < batch; i++) {
-                System.arraycopy(keys[l], sourceRows[i] * rowSize, spareKeys[l], i * rowSize, own);
-                System.arraycopy(values[l], sourceRows[i] * rowSize, spareValues[l], i * rowSize, own);
+                for (int g = 0; g < kvHeads; g++) {
+                    int from = (sourceRows[i] * kvHeads + g) * headSize, to = (i * kvHeads + g) * headSize;
+                    System.arraycopy(keys[l], from, spareKeys[l], to, own);
+                    System.arraycopy(values[l], from, spareValues[l], to, own);
+                }
             }
         }
         float[][] k = keys, v = values;
@@ -111,11 +121,16 @@ public final class ArrayKvCache implements KvCache {
                     + tokens + " more do not fit (create it with a larger capacity)");
     }
 
-    /** Stores the key and value of row {@code row} at absolute position {@code position} (not yet counted in length). */
+    /**
+     * Stores the keys and values [kvHeads * headDim] of row {@code row} at absolute position
+     * {@code position} (not yet counted in length).
+     */
     void put(int layer, int row, int position, float[] k, int kOff, float[] v, int vOff) {
-        int at = (row * ownCapacity + position - prefixLength) * kvWidth;
-        System.arraycopy(k, kOff, keys[layer], at, kvWidth);
-        System.arraycopy(v, vOff, values[layer], at, kvWidth);
+        for (int g = 0; g < kvHeads; g++) {
+            int at = ((row * kvHeads + g) * ownCapacity + position - prefixLength) * headDim;
+            System.arraycopy(k, kOff + g * headDim, keys[layer], at, headDim);
+            System.arraycopy(v, vOff + g * headDim, values[layer], at, headDim);
+        }
     }
 
     /** Counts {@code tokens} positions written by {@link #put} in every layer and row. */
@@ -123,12 +138,13 @@ public final class ArrayKvCache implements KvCache {
         length += tokens;
     }
 
-    /** The spans holding positions [0, positions) of {@code row} at {@code layer}: the shared prefix first. */
-    Attention.Span[] spans(int layer, int row, int positions) {
-        Attention.Span own = new Attention.Span(keys[layer], values[layer], row * ownCapacity * kvWidth, kvWidth, positions - prefixLength);
+    /** The spans holding positions [0, positions) of key/value head {@code head} of {@code row} at {@code layer}: the shared prefix first. */
+    Attention.Span[] spans(int layer, int row, int head, int positions) {
+        int at = (row * kvHeads + head) * ownCapacity * headDim;
+        Attention.Span own = new Attention.Span(keys[layer], values[layer], at, headDim, positions - prefixLength);
         if (prefix == null) return new Attention.Span[] {own};
-        Attention.Span[] shared = prefix.spans(layer, 0, prefixLength);
-        Attention.Span[] all = java.util.Arrays.copyOf(shared, shared.length + 1);
+        Attention.Span[] shared = prefix.spans(layer, 0, head, prefixLength);
+        Attention.Span[] all = Arrays.copyOf(shared, shared.length + 1);
         all[shared.length] = own;
         return all;
     }

@@ -13,6 +13,14 @@ public interface CausalLM extends AutoCloseable {
     /** Writes the input embedding of {@code tokenId} into {@code out[offset .. offset + inputWidth)}. */
     void embed(int tokenId, float[] out, int offset);
 
+    /** The input embeddings of {@code ids}, [ids.length, inputWidth]. */
+    default float[] embed(int... ids) {
+        int width = shape().inputWidth();
+        float[] out = new float[ids.length * width];
+        for (int i = 0; i < ids.length; i++) embed(ids[i], out, i * width);
+        return out;
+    }
+
     /** An empty cache for {@code batch} rows of up to {@code capacity} positions each. */
     KvCache newCache(int batch, int capacity);
 

@@ -4,7 +4,6 @@ import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
 import gemel.engine.kernel.Attention;
 import gemel.engine.kernel.Parallel;
-import gemel.engine.kernel.StoredFloats;
 import java.nio.file.Path;
 
 /**
@@ -54,12 +53,12 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         if (tokenId < 0 || tokenId >= embedTokens.dim(0))
             throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary [0, " + embedTokens.dim(0) + ") of " + configFile);
         int width = shape.inputWidth();
-        StoredFloats.read(embedTokens, (long) tokenId * width, out, offset, width);
+        embedTokens.copyTo((long) tokenId * width, out, offset, width);
     }
 
     @Override
     public KvCache newCache(int batch, int capacity) {
-        return new ArrayKvCache(shape.layers(), shape.kvHeads() * shape.headDim(), batch, capacity);
+        return new ArrayKvCache(shape.layers(), shape.kvHeads(), shape.headDim(), batch, capacity);
     }
 
     @Override
@@ -67,6 +66,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
 
     @Override
     public float[] forward(DecoderInput input, KvCache cache, int[] logitRows) {
+        return forward(input, cache, logitRows, null);
+    }
+
+    /** {@link #forward(DecoderInput, KvCache, int[])}, showing {@code probe} (if not null) every layer boundary. */
+    public float[] forward(DecoderInput input, KvCache cache, int[] logitRows, HiddenStateProbe probe) {
         if (!(cache instanceof ArrayKvCache kv)) throw new IllegalArgumentException("the cache must come from this model's newCache");
         int batch = input.batch(), tokens = input.tokens();
         if (batch != kv.batch()) throw new IllegalArgumentException("input has " + batch + " rows, the cache " + kv.batch());
@@ -90,17 +94,21 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         if (slidingWindow > 0 && total > slidingWindow)
             throw new IllegalArgumentException("a sequence of " + total + " positions exceeds sliding_window " + slidingWindow + " of "
                     + configFile + "; sliding-window attention is not implemented");
+        int[] rows = logitRows != null ? logitRows : allRows(batch * tokens);
+        for (int r : rows) {
+            if (r < 0 || r >= batch * tokens) throw new IllegalArgumentException("logit row " + r + " is not in [0, " + batch * tokens + ")");
+        }
         Step step = new Step(batch, tokens, past, mask, positions, kv);
         float[] x = embedInputs(input.embeds(), step);
-        for (int l = 0; l < shape.layers(); l++) layer(l, x, step);
+        for (int l = 0; l < shape.layers(); l++) {
+            if (probe != null) probe.at(l, x, step.rows());
+            layer(l, x, step);
+        }
+        if (probe != null) probe.at(shape.layers(), x, step.rows());
         kv.advance(tokens);
-        int[] rows = logitRows != null ? logitRows : allRows(step.rows());
         int hidden = shape.hiddenSize();
         float[] h = new float[rows.length * hidden];
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= step.rows()) throw new IllegalArgumentException("logit row " + rows[i] + " is not in [0, " + step.rows() + ")");
-            System.arraycopy(x, rows[i] * hidden, h, i * hidden, hidden);
-        }
+        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * hidden, h, i * hidden, hidden);
         return head(h, rows.length);
     }
 
@@ -142,11 +150,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         int total = step.total();
         Parallel.forEach(step.batch() * heads, task -> {
             int b = task / heads, h = task % heads;
-            Attention.Span[] spans = step.cache().spans(layer, b, total);
+            Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
             float[] scores = new float[total];
             for (int t = 0; t < step.tokens(); t++) {
                 int at = (b * step.tokens() + t) * width + h * headDim;
-                Attention.attend(q, at, headDim, scale, spans, (h / group) * headDim, step.past() + t + 1,
+                Attention.attend(q, at, headDim, scale, spans, 0, step.past() + t + 1,
                         step.mask(), b * total, scores, out, at);
             }
         });

@@ -17,7 +17,10 @@ public interface KvCache {
     /** Drops positions from {@code length} on. */
     void truncate(int length);
 
-    /** A cache of {@code rows} rows sharing this cache's (single-row) content as a read-only prefix. */
+    /**
+     * A cache of {@code rows} rows sharing this cache's (single-row) content as a read-only prefix,
+     * with the same capacity (the prefix counts). This cache is read-only from then on.
+     */
     KvCache fork(int rows);
 
     /** Row {@code i} becomes a copy of old row {@code sourceRows[i]} (same number of rows). */

@@ -98,7 +98,8 @@ public final class LlamaDecoder extends DecoderBase {
         addInPlace(x, l.o.apply(a, rows));
         l.mlpNorm.apply(x, rows, h);
         float[] gate = l.gate.apply(h, rows), up = l.up.apply(h, rows);
-        for (int i = 0; i < gate.length; i++) gate[i] = activation.apply(gate[i]) * up[i];
+        activation.apply(gate, 0, gate.length);
+        for (int i = 0; i < gate.length; i++) gate[i] *= up[i];
         addInPlace(x, l.down.apply(gate, rows));
     }
 

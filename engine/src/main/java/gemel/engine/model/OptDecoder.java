@@ -4,7 +4,6 @@ import gemel.engine.config.HfConfig;
 import gemel.engine.io.TensorView;
 import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.LayerNorm;
-import gemel.engine.kernel.StoredFloats;
 
 /**
  * OPTForCausalLM, every size: pre-LN (most) or post-LN with no final norm (opt-350m), optional
@@ -90,7 +89,7 @@ public final class OptDecoder extends DecoderBase {
         for (int r = 0; r < step.rows(); r++) {
             int index = step.positions()[r] + POSITION_OFFSET;
             if (index < 0) throw new IllegalArgumentException("position " + step.positions()[r] + " is below OPT's smallest, -2");
-            StoredFloats.read(positionTable, (long) index * hidden, row, 0, hidden);
+            positionTable.copyTo((long) index * hidden, row, 0, hidden);
             for (int i = 0; i < hidden; i++) x[r * hidden + i] += row[i];
         }
         return x;

@@ -5,6 +5,7 @@ import gemel.engine.io.TensorView;
 import gemel.engine.io.WeightSource;
 import gemel.engine.kernel.LayerNorm;
 import gemel.engine.kernel.RmsNorm;
+import java.util.Arrays;
 
 /** Reads a decoder's tensors by name, checking each shape against what the config implies. */
 record Weights(WeightSource source, HfConfig config) {
@@ -35,7 +36,7 @@ record Weights(WeightSource source, HfConfig config) {
 
     private static float[] ones(int n) {
         float[] a = new float[n];
-        java.util.Arrays.fill(a, 1f);
+        Arrays.fill(a, 1f);
         return a;
     }
 }

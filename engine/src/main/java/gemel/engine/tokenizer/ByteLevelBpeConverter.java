@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,42 +34,13 @@ final class ByteLevelBpeConverter {
         Map<String, Integer> vocab = readVocab(dir.resolve("vocab.json"));
         List<String> merges = readMerges(dir.resolve("merges.txt"), vocab);
 
-        // id -> added token, in the order transformers registers them: added_tokens.json, then the special tokens
-        Map<String, Integer> ids = new LinkedHashMap<>(vocab);
-        Map<String, ObjectNode> added = new LinkedHashMap<>();
-        Set<String> specialContents = new HashSet<>();
-        for (TokenizerSettings.Token t : settings.allSpecial()) specialContents.add(t.content());
-        int next = vocab.size();
-        for (Map.Entry<String, Integer> e : readAddedTokens(dir.resolve("added_tokens.json"))) {
-            String content = e.getKey();
-            int id = e.getValue();
-            if (Integer.valueOf(id).equals(vocab.get(content))) continue;
-            if (id != next) {
-                throw new IllegalArgumentException(dir.resolve("added_tokens.json") + ": \"" + content + "\" has id " + id
-                        + " but the next free id is " + next + " (added tokens must follow the vocabulary without gaps)");
-            }
-            ids.put(content, id);
-            added.put(content, addedToken(id, TokenizerSettings.Token.plain(content), specialContents.contains(content)));
-            next++;
-        }
-        for (TokenizerSettings.Token t : settings.allSpecial()) {
-            Integer id = ids.get(t.content());
-            if (id == null) { // transformers appends a special token the vocabulary lacks
-                id = next++;
-                ids.put(t.content(), id);
-            }
-            added.put(t.content(), addedToken(id, t, true));
-        }
-
         ObjectNode root = TokenizerSettings.JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
-        ArrayNode addedTokens = root.putArray("added_tokens");
-        added.values().stream().sorted(Comparator.comparingInt(n -> n.get("id").asInt())).forEach(addedTokens::add);
+        root.set("added_tokens", addedTokens(dir.resolve("added_tokens.json"), vocab));
         root.putNull("normalizer");
         root.set("pre_tokenizer", byteLevel(settings.flag("add_prefix_space", false), true));
-        root.set("post_processor", postProcessor(dir, settings, ids));
         root.set("decoder", byteLevel(true, true));
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
@@ -85,11 +54,13 @@ final class ByteLevelBpeConverter {
         vocab.forEach(vocabNode::put);
         ArrayNode mergesNode = model.putArray("merges");
         merges.forEach(mergesNode::add);
+        SpecialTokens.register(root, settings.allSpecial(), dir.resolve("vocab.json"));
+        root.set("post_processor", postProcessor(dir, settings, TokenVocabulary.of(root, dir.resolve("vocab.json"))));
         return root;
     }
 
     /** OPT: {@code </s> $A}; plain GPT-2: a ByteLevel processor that changes nothing but offsets. */
-    private static JsonNode postProcessor(Path dir, TokenizerSettings settings, Map<String, Integer> ids) {
+    private static JsonNode postProcessor(Path dir, TokenizerSettings settings, TokenVocabulary vocabulary) {
         if (!settings.flag("add_bos_token", false)) return byteLevel(true, false);
         TokenizerSettings.Token bos = settings.token("bos_token");
         if (bos == null) throw new IllegalArgumentException(dir.resolve("tokenizer_config.json") + ": add_bos_token is true but there is no bos_token");
@@ -104,7 +75,7 @@ final class ByteLevelBpeConverter {
         pair.add(sequencePiece("B", 1));
         ObjectNode special = p.putObject("special_tokens").putObject(bos.content());
         special.put("id", bos.content());
-        special.putArray("ids").add(ids.get(bos.content()));
+        special.putArray("ids").add(vocabulary.id(bos.content()));
         special.putArray("tokens").add(bos.content());
         return p;
     }
@@ -130,27 +101,20 @@ final class ByteLevelBpeConverter {
         return n;
     }
 
-    private static ObjectNode addedToken(int id, TokenizerSettings.Token t, boolean special) {
-        ObjectNode n = TokenizerSettings.JSON.createObjectNode();
-        n.put("id", id);
-        n.put("content", t.content());
-        n.put("single_word", t.singleWord());
-        n.put("lstrip", t.lstrip());
-        n.put("rstrip", t.rstrip());
-        n.put("normalized", t.normalized());
-        n.put("special", special);
-        return n;
-    }
-
     private static Map<String, Integer> readVocab(Path file) {
-        JsonNode root = TokenizerSettings.readObject(file);
-        Map<String, Integer> vocab = new LinkedHashMap<>();
-        root.properties().forEach(e -> {
-            if (!e.getValue().canConvertToInt()) throw new IllegalArgumentException(file + ": the id of \"" + e.getKey() + "\" is not an integer: " + e.getValue());
-            vocab.put(e.getKey(), e.getValue().asInt());
-        });
+        Map<String, Integer> vocab = readIds(file);
         if (vocab.isEmpty()) throw new IllegalArgumentException(file + ": empty vocabulary");
         return vocab;
+    }
+
+    /** A JSON object of token -> id (vocab.json, added_tokens.json); empty when the file does not exist. */
+    private static Map<String, Integer> readIds(Path file) {
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        TokenizerSettings.readObject(file).properties().forEach(e -> {
+            if (!e.getValue().canConvertToInt()) throw new IllegalArgumentException(file + ": the id of \"" + e.getKey() + "\" is not an integer: " + e.getValue());
+            ids.put(e.getKey(), e.getValue().asInt());
+        });
+        return ids;
     }
 
     /**
@@ -181,15 +145,23 @@ final class ByteLevelBpeConverter {
         return merges;
     }
 
-    /** added_tokens.json entries by id; none when the file does not exist. */
-    private static List<Map.Entry<String, Integer>> readAddedTokens(Path file) {
-        JsonNode root = TokenizerSettings.readObject(file);
-        List<Map.Entry<String, Integer>> entries = new ArrayList<>();
-        root.properties().forEach(e -> {
-            if (!e.getValue().canConvertToInt()) throw new IllegalArgumentException(file + ": the id of \"" + e.getKey() + "\" is not an integer: " + e.getValue());
-            entries.add(Map.entry(e.getKey(), e.getValue().asInt()));
-        });
+    /**
+     * The entries of added_tokens.json as tokenizer.json added tokens (none when the file does not exist). Like
+     * GPT2Tokenizer, each must take the next id after the vocabulary, unless it is a vocabulary token with its own id.
+     */
+    private static ArrayNode addedTokens(Path file, Map<String, Integer> vocab) {
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(readIds(file).entrySet());
         entries.sort(Map.Entry.comparingByValue());
-        return entries;
+        ArrayNode added = TokenizerSettings.JSON.createArrayNode();
+        int next = vocab.size();
+        for (Map.Entry<String, Integer> e : entries) {
+            if (e.getValue().equals(vocab.get(e.getKey()))) continue;
+            if (e.getValue() != next) {
+                throw new IllegalArgumentException(file + ": \"" + e.getKey() + "\" has id " + e.getValue() + " but the next free id is " + next
+                        + " (added tokens must follow the vocabulary without gaps)");
+            }
+            added.add(SpecialTokens.entry(next++, TokenizerSettings.Token.plain(e.getKey()), false));
+        }
+        return added;
     }
 }

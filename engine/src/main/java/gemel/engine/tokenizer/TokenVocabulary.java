@@ -59,6 +59,9 @@ final class TokenVocabulary {
     /** The id of a token given by its content, or null. */
     Integer id(String content) { return ids.get(content); }
 
+    /** One past the highest id: where transformers puts a token it adds. */
+    int nextFreeId() { return known.length(); }
+
     boolean isKnown(int id) { return id >= 0 && known.get(id); }
 
     /** How many ids the tokenizer knows (transformers' {@code len(tokenizer)}). */

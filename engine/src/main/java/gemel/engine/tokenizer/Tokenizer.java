@@ -3,6 +3,7 @@ package gemel.engine.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,11 +55,12 @@ public final class Tokenizer {
         Path tokenizerJson = modelDir.resolve("tokenizer.json");
         Path vocab = modelDir.resolve("vocab.json");
         Path merges = modelDir.resolve("merges.txt");
-        JsonNode json;
+        ObjectNode json;
         Path source;
         if (Files.isRegularFile(tokenizerJson)) {
             json = readJson(tokenizerJson);
             source = tokenizerJson;
+            SpecialTokens.register(json, settings.allSpecial(), source);
         } else if (Files.isRegularFile(vocab) || Files.isRegularFile(merges)) {
             if (!Files.isRegularFile(vocab)) throw new IllegalArgumentException(modelDir + ": has merges.txt but no vocab.json");
             if (!Files.isRegularFile(merges)) throw new IllegalArgumentException(modelDir + ": has vocab.json but no merges.txt");
@@ -72,7 +74,7 @@ public final class Tokenizer {
         }
         TokenVocabulary vocabulary = TokenVocabulary.of(json, source);
         JsonNode modelConfig = TokenizerSettings.readObject(modelDir.resolve("config.json"));
-        return new Tokenizer(createNative(json, source), vocabulary,
+        return new Tokenizer(createBackend(json, source), vocabulary,
                 specialId("bos_token", settings, vocabulary, modelConfig, modelDir),
                 specialId("eos_token", settings, vocabulary, modelConfig, modelDir),
                 specialId("pad_token", settings, vocabulary, modelConfig, modelDir),
@@ -89,6 +91,7 @@ public final class Tokenizer {
 
     /** Encodes many texts at once (the native library spreads them over the cores); results in input order. */
     public List<int[]> encodeAll(List<String> texts, boolean addSpecialTokens) {
+        if (texts.isEmpty()) return List.of();
         String[] array = texts.toArray(String[]::new);
         for (int i = 0; i < array.length; i++) if (array[i] == null) throw new NullPointerException("text at index " + i + " is null");
         Encoding[] encodings = backend.batchEncode(array, addSpecialTokens, false);
@@ -150,7 +153,7 @@ public final class Tokenizer {
         return id.asInt();
     }
 
-    private static HuggingFaceTokenizer createNative(JsonNode json, Path source) {
+    private static HuggingFaceTokenizer createBackend(JsonNode json, Path source) {
         // DJL otherwise probes the EC2 metadata address (seconds of time-outs off AWS) to report usage
         if (System.getenv("OPT_OUT_TRACKING") == null) System.setProperty("OPT_OUT_TRACKING", "true");
         byte[] bytes = json.toString().getBytes(StandardCharsets.UTF_8);
@@ -163,10 +166,10 @@ public final class Tokenizer {
         }
     }
 
-    private static JsonNode readJson(Path file) {
+    private static ObjectNode readJson(Path file) {
         JsonNode root = TokenizerSettings.readObject(file);
         if (root.isEmpty()) throw new IllegalArgumentException(file + ": empty JSON object");
-        return root;
+        return (ObjectNode) root;
     }
 
     private static int[] toInts(Encoding encoding) {

@@ -42,31 +42,35 @@ final class TokenizerSettings {
     }
 
     static TokenizerSettings read(Path dir) {
-        JsonNode config = readObject(dir.resolve("tokenizer_config.json"));
-        JsonNode map = readObject(dir.resolve("special_tokens_map.json"));
         Map<String, Token> roles = new LinkedHashMap<>();
         Set<String> none = new HashSet<>();
         List<Token> additional = new ArrayList<>();
-        for (JsonNode source : List.of(config, map)) {
-            Path file = dir.resolve(source == config ? "tokenizer_config.json" : "special_tokens_map.json");
-            for (String role : ROLES) {
-                if (!source.has(role)) continue;
-                JsonNode v = source.get(role);
-                if (v.isNull()) {
-                    roles.remove(role);
-                    none.add(role);
-                } else {
-                    roles.put(role, token(v, file, role));
-                    none.remove(role);
-                }
-            }
-            JsonNode extra = source.get("additional_special_tokens");
-            if (extra != null && extra.isArray()) {
-                additional.clear();
-                for (JsonNode t : extra) additional.add(token(t, file, "additional_special_tokens"));
+        Path configFile = dir.resolve("tokenizer_config.json");
+        Path mapFile = dir.resolve("special_tokens_map.json");
+        JsonNode config = readObject(configFile);
+        mergeSpecialTokens(config, configFile, roles, none, additional);
+        mergeSpecialTokens(readObject(mapFile), mapFile, roles, none, additional);
+        return new TokenizerSettings(roles, none, additional, config);
+    }
+
+    /** Lays the special tokens named in {@code source} over those read so far. */
+    private static void mergeSpecialTokens(JsonNode source, Path file, Map<String, Token> roles, Set<String> none, List<Token> additional) {
+        for (String role : ROLES) {
+            if (!source.has(role)) continue;
+            JsonNode v = source.get(role);
+            if (v.isNull()) {
+                roles.remove(role);
+                none.add(role);
+            } else {
+                roles.put(role, token(v, file, role));
+                none.remove(role);
             }
         }
-        return new TokenizerSettings(roles, none, additional, config);
+        JsonNode extra = source.get("additional_special_tokens");
+        if (extra != null && extra.isArray()) {
+            additional.clear();
+            for (JsonNode t : extra) additional.add(token(t, file, "additional_special_tokens"));
+        }
     }
 
     /** GPT2Tokenizer's constructor defaults: bos, eos and unk are {@code <|endoftext|>} unless the files say otherwise. */

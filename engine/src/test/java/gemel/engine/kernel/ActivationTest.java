@@ -34,6 +34,21 @@ class ActivationTest {
     }
 
     @Test
+    void vectorPathsMatchScalarTwins() {
+        java.util.Random random = new java.util.Random(7);
+        for (Activation a : Activation.values()) {
+            for (int n : new int[] {0, 1, 15, 16, 17, 100}) {
+                float[] x = TestTensors.gaussian(random, n + 3, 4);
+                x[Math.min(n + 2, 2)] = -90; // far into exp's tails
+                float[] y = x.clone();
+                a.apply(x, 2, n);
+                a.applyScalar(y, 2, n);
+                for (int i = 0; i < x.length; i++) assertEquals(y[i], x[i], 1e-6 * Math.max(1, Math.abs(y[i])), a + " n " + n + " at " + i);
+            }
+        }
+    }
+
+    @Test
     void hfNames() {
         assertEquals(Activation.SILU, Activation.fromHf("silu", "cfg"));
         assertEquals(Activation.QUICK_GELU, Activation.fromHf("quick_gelu", "cfg"));

@@ -38,7 +38,8 @@ class MatMulTest {
     void vectorKernelMatchesScalarTwinWhenSplitOverCores() {
         Random random = new Random(2);
         for (DType dtype : DType.values()) compare(random, dtype, 37, 301, 133, true);
-        compare(random, DType.F16, 2, 4099, 65, false); // rows wider than a token tile
+        compare(random, DType.F16, 2, 4099, 65, false); // inputs in several chunks, the last one short
+        compare(random, DType.BF16, 70, 2050, 9, true);  // several token blocks per chunk
     }
 
     @Test

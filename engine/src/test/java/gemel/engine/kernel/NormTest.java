@@ -28,6 +28,19 @@ class NormTest {
     }
 
     @Test
+    void softmaxVectorPathMatchesScalarTwin() {
+        java.util.Random random = new java.util.Random(8);
+        for (int n : new int[] {1, 5, 16, 33, 200}) {
+            float[] x = TestTensors.gaussian(random, n + 1, 10);
+            if (n > 1) x[n / 2 + 1] = Float.NEGATIVE_INFINITY;
+            float[] y = x.clone();
+            Softmax.inPlace(x, 1, n);
+            Softmax.inPlaceScalar(y, 1, n);
+            for (int i = 0; i <= n; i++) assertEquals(y[i], x[i], 1e-6, "n " + n + " at " + i);
+        }
+    }
+
+    @Test
     void softmaxSumsToOneAndIgnoresMinusInfinity() {
         float[] x = {9, 1000, 1001, Float.NEGATIVE_INFINITY, 9};
         Softmax.inPlace(x, 1, 3);

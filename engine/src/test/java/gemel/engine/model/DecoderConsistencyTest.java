@@ -99,6 +99,42 @@ class DecoderConsistencyTest {
 
     @ParameterizedTest
     @MethodSource("models")
+    void aForkOfAForkReadsBothSharedPrefixes(Supplier<CausalLM> model) {
+        try (CausalLM m = model.get()) {
+            int vocab = m.shape().vocabSize();
+            int[] ids = randomIds(new Random(4), 9);
+            float[] expected = full(m, ids);
+            KvCache root = m.newCache(1, 9);
+            m.forward(new DecoderInput(embed(m, Arrays.copyOf(ids, 4)), 1, 4, null, null), root, new int[0]);
+            KvCache middle = root.fork(1);
+            m.forward(new DecoderInput(embed(m, ids[4], ids[5]), 1, 2, null, null), middle, new int[0]);
+            KvCache leaves = middle.fork(2);
+            float[] logits = m.forward(new DecoderInput(embed(m, ids[6], ids[6]), 2, 1, null, null), leaves, null);
+            for (int r = 0; r < 2; r++) assertClose(row(expected, 6, vocab), row(logits, r, vocab), m.shape().architecture() + " leaf " + r);
+            logits = m.forward(new DecoderInput(embed(m, ids[7], ids[7]), 2, 1, null, null), leaves, null);
+            assertClose(row(expected, 7, vocab), row(logits, 1, vocab), m.shape().architecture() + " leaf after two steps");
+            var e = assertThrows(IllegalArgumentException.class, () -> leaves.truncate(5));
+            assertTrue(e.getMessage().contains("6 shared"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void concurrentCallsOnDistinctCachesEqualSequentialOnes(Supplier<CausalLM> model) throws Exception {
+        try (CausalLM m = model.get()) {
+            Random random = new Random(5);
+            int[][] sequences = {randomIds(random, 11), randomIds(random, 7), randomIds(random, 13), randomIds(random, 5)};
+            float[][] sequential = new float[sequences.length][];
+            for (int i = 0; i < sequences.length; i++) sequential[i] = full(m, sequences[i]);
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(sequences.length)) {
+                var futures = Arrays.stream(sequences).map(ids -> pool.submit(() -> full(m, ids))).toList();
+                for (int i = 0; i < sequences.length; i++) assertClose(sequential[i], futures.get(i).get(), "concurrent run " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
     void leftPaddedRowsEqualTheirUnpaddedRuns(Supplier<CausalLM> model) {
         try (CausalLM m = model.get()) {
             int vocab = m.shape().vocabSize(), w = m.shape().inputWidth();
@@ -144,6 +180,10 @@ class DecoderConsistencyTest {
             var full = assertThrows(IllegalArgumentException.class,
                     () -> m.forward(new DecoderInput(embed(m, 5, 6, 7), 1, 3, null, null), m.newCache(1, 2), null));
             assertTrue(full.getMessage().contains("do not fit"), full.getMessage());
+            KvCache cache = m.newCache(1, 4);
+            var badRow = assertThrows(IllegalArgumentException.class, () -> m.forward(new DecoderInput(embed(m, 5, 6), 1, 2, null, null), cache, new int[] {2}));
+            assertTrue(badRow.getMessage().contains("logit row 2"), badRow.getMessage());
+            assertEquals(0, cache.length(), "a refused step leaves the cache as it was");
             var badId = assertThrows(IllegalArgumentException.class, () -> m.embed(m.shape().vocabSize(), new float[m.shape().inputWidth()], 0));
             assertTrue(badId.getMessage().contains("vocabulary"), badId.getMessage());
         }

@@ -33,6 +33,8 @@ final class MemoryWeights implements WeightSource {
 
     void remove(String name) { tensors.remove(name); }
 
+    void put(String name, TensorView tensor) { tensors.put(name, tensor); }
+
     @Override
     public Set<String> names() { return tensors.keySet(); }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,6 +120,19 @@ class TokenizerTest {
         assertEquals(2, t.eosTokenId());
         assertEquals(0, t.padTokenId());
         assertEquals("Hello, world.", t.decode(t.encode("Hello , world ."), true));
+    }
+
+    /** As transformers does, the special tokens of tokenizer_config.json are registered even if tokenizer.json lacks them. */
+    @Test
+    void specialTokensOfTheConfigAreRegisteredInTokenizerJson(@TempDir Path dir) throws IOException {
+        ObjectNode json = (ObjectNode) JSON.readTree(FIXTURES.resolve("opt-json/tokenizer.json").toFile());
+        ArrayNode onlyPlain = JSON.createArrayNode();
+        json.get("added_tokens").forEach(t -> { if (!t.get("special").asBoolean()) onlyPlain.add(t); });
+        assertEquals(1, onlyPlain.size());
+        json.set("added_tokens", onlyPlain);
+        Files.writeString(dir.resolve("tokenizer.json"), json.toString());
+        for (String f : List.of("tokenizer_config.json", "special_tokens_map.json")) Files.copy(FIXTURES.resolve("opt-json").resolve(f), dir.resolve(f));
+        checkAgainstFixture(Tokenizer.load(dir), expected("expected-opt.json"));
     }
 
     /** A tokenizer.json may carry truncation and padding settings; a prompt must keep every token regardless. */
