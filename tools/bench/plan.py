@@ -2,11 +2,13 @@
 
 Writes <dir>/plan.json, read by both the gemel harness (gemel.bench.Bench) and the PyTorch peer
 (torch_peer.py), so both time the same things; and generates each model ONCE as a Hugging Face folder
-(config.json + model.safetensors) under <dir>/models with the fixture code of tools/fixtures/decoders.
+(config.json + model.safetensors) under <dir>/models with the fixture code of tools/fixtures/decoders
+(decoders; the CLIP vision tower's random weights are drawn here, written by the same safetensors writer),
+and the CLIP input pixels as <dir>/models/<clip name>-pixels.npy.
 A folder is complete when its marker file holds the config it was made from; anything else is remade.
 
-Disk: the `real` set needs about 16 GB (OPT-125m 0.75 GB, OPT-1.3b 7.9 GB, Llama-1B 7.4 GB, fp32 + bf16);
-generating OPT-1.3b holds about 11 GB of RAM for a minute.
+Disk: the `real` set needs about 17 GB (OPT-125m 0.75 GB, OPT-1.3b 7.9 GB, Llama-1B 7.4 GB, fp32 + bf16;
+CLIP ViT-L/14 1.2 GB); generating OPT-1.3b holds about 11 GB of RAM for a minute.
 
   /usr/bin/python3 tools/bench/plan.py --dir /tmp/gemel-bench --set real [--generate]
 """
@@ -16,12 +18,14 @@ import os
 import sys
 import time
 
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures", "decoders"))
 
 import checkpoints  # noqa: E402
+import safetensors_io  # noqa: E402
 
 # The fixture generator draws linear weights with std 0.2, right for width 32; at real widths that
 # multiplies activations layer after layer until they overflow. Scaled to HF's init_std 0.02 the
@@ -48,17 +52,24 @@ LLAMA_1B = {  # meta-llama/Llama-3.2-1B
     "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16", "transformers_version": "4.45.0.dev0",
     "use_cache": True, "vocab_size": 128256,
 }
+CLIP_L14 = {  # the vision tower of openai/clip-vit-large-patch14, as a CLIPVisionModel folder
+    "architectures": ["CLIPVisionModel"], "hidden_act": "quick_gelu", "hidden_size": 1024, "image_size": 224,
+    "intermediate_size": 4096, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model", "num_attention_heads": 16,
+    "num_channels": 3, "num_hidden_layers": 24, "patch_size": 14, "torch_dtype": "float32",
+}
 # Small stand-ins with the same structure, for trying the harness in seconds.
 OPT_DEV = dict(OPT_125M, ffn_dim=1024, hidden_size=256, num_attention_heads=4, num_hidden_layers=4,
                word_embed_proj_dim=256, vocab_size=8192)
 LLAMA_DEV = dict(LLAMA_1B, head_dim=64, hidden_size=256, intermediate_size=768, num_attention_heads=4,
                  num_hidden_layers=4, num_key_value_heads=2, vocab_size=8192)
+CLIP_DEV = dict(CLIP_L14, hidden_size=128, intermediate_size=512, num_attention_heads=4, num_hidden_layers=2)
 
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
-             "prefill_repeats": 1, "decode_steps": 16},  # a 1536-token prefill of a 1B model takes a minute
+             "prefill_repeats": 1, "decode_steps": 16,  # a 1536-token prefill of a 1B model takes a minute
+             "clip": ("clip-vit-l14", CLIP_L14)},
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
-            "prefill_repeats": 2, "decode_steps": 8},
+            "prefill_repeats": 2, "decode_steps": 8, "clip": ("clip-dev", CLIP_DEV)},
 }
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 PREFILL_TOKENS = [512, 1536]
@@ -68,6 +79,7 @@ SGEMM_SHAPES = [[512, 768, 768], [512, 768, 3072], [512, 2048, 2048], [512, 2048
                 [1536, 2048, 8192]]
 STREAM_BYTES = 2 << 30
 PROMPT_SEED = 2024
+CLIP_BATCH = 4
 
 
 def _marker(folder):
@@ -110,6 +122,51 @@ def generate(name, family, cfg, folders, seed):
         print(f"plan: wrote {folder} ({size / 1e9:.2f} GB, {time.time() - start:.0f} s so far)", file=sys.stderr)
 
 
+def clip_vision_weights(cfg, seed):
+    """Random CLIP vision tower weights under the names of a CLIPVisionModel checkpoint; linear weights with
+    HF's initializer std 0.02 so that activations stay of order 1 through 24 layers."""
+    gen = torch.Generator().manual_seed(seed)
+    d, f, p, c = cfg["hidden_size"], cfg["intermediate_size"], cfg["patch_size"], cfg["num_channels"]
+    tokens = (cfg["image_size"] // p) ** 2 + 1
+
+    def normal(*shape, std=0.02):
+        return torch.randn(*shape, generator=gen) * std
+
+    w = {"vision_model.embeddings.class_embedding": normal(d, std=1.0),
+         "vision_model.embeddings.patch_embedding.weight": normal(d, c, p, p),
+         "vision_model.embeddings.position_embedding.weight": normal(tokens, d, std=0.2),
+         "vision_model.pre_layrnorm.weight": 1 + normal(d, std=0.2), "vision_model.pre_layrnorm.bias": normal(d, std=0.1),
+         "vision_model.post_layernorm.weight": 1 + normal(d, std=0.2), "vision_model.post_layernorm.bias": normal(d, std=0.1)}
+    for i in range(cfg["num_hidden_layers"]):
+        l = f"vision_model.encoder.layers.{i}."
+        for name, rows, cols in (("self_attn.q_proj", d, d), ("self_attn.k_proj", d, d), ("self_attn.v_proj", d, d),
+                                 ("self_attn.out_proj", d, d), ("mlp.fc1", f, d), ("mlp.fc2", d, f)):
+            w[l + name + ".weight"] = normal(rows, cols)
+            w[l + name + ".bias"] = normal(rows, std=0.1)
+        for norm in ("layer_norm1", "layer_norm2"):
+            w[l + norm + ".weight"] = 1 + normal(d, std=0.2)
+            w[l + norm + ".bias"] = normal(d, std=0.1)
+    return w
+
+
+def generate_clip(cfg, folder, pixels_file, seed):
+    stamp = _stamp(cfg, "fp32", seed)
+    if not _complete(folder, stamp):
+        os.makedirs(folder, exist_ok=True)
+        if os.path.exists(_marker(folder)):
+            os.remove(_marker(folder))
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
+        safetensors_io.write(os.path.join(folder, "model.safetensors"), clip_vision_weights(cfg, seed))
+        with open(_marker(folder), "w") as f:
+            json.dump(stamp, f, sort_keys=True)
+        print(f"plan: wrote {folder}", file=sys.stderr)
+    # pixel values as CLIPImageProcessor leaves them: normalized, about unit scale
+    pixels = torch.randn(CLIP_BATCH, cfg["num_channels"], cfg["image_size"], cfg["image_size"],
+                         generator=torch.Generator().manual_seed(seed + 1))
+    np.save(pixels_file, pixels.numpy().astype("<f4"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", required=True, help="scratch folder outside the repository")
@@ -126,6 +183,11 @@ def main():
                             generator=torch.Generator().manual_seed(PROMPT_SEED)).tolist()
         for d, folder in folders.items():
             models.append({"name": f"{name}-{d}", "family": family, "weights": d, "dir": folder, "prompt_ids": ids})
+    clip_name, clip_cfg = chosen["clip"]
+    clip = {"name": clip_name, "dir": os.path.join(args.dir, "models", clip_name),
+            "pixels": os.path.join(args.dir, "models", f"{clip_name}-pixels.npy"), "batch": CLIP_BATCH}
+    if args.generate:
+        generate_clip(clip_cfg, clip["dir"], clip["pixels"], seed=3000)
     plan = {
         "set": args.set,
         "prefill_tokens": PREFILL_TOKENS,
@@ -135,6 +197,7 @@ def main():
         "sgemm_shapes": SGEMM_SHAPES,
         "stream_bytes": STREAM_BYTES,
         "models": models,
+        "clip": clip,
     }
     os.makedirs(args.dir, exist_ok=True)
     tmp = os.path.join(args.dir, "plan.json.tmp")

@@ -224,14 +224,20 @@ def _matrix_params(cfg):
 
 
 def _logit_check(records, model, point):
-    files = {r["impl"]: r["file"] for r in records if r.get("model") == model and r.get("point") == point}
+    return _output_check({r["impl"]: r["file"] for r in records if r.get("model") == model and r.get("point") == point})
+
+
+def _output_check(files, argmax=True):
+    """max |gemel - torch| / max |torch| of the outputs both saved, and (logits) whether their argmax agree."""
     if set(files) != {"gemel", "torch"}:
         return "-"
     g, t = np.load(files["gemel"]), np.load(files["torch"])
     if g.shape != t.shape:
         return f"shapes differ {g.shape} vs {t.shape}"
     rel = float(np.abs(g - t).max() / max(np.abs(t).max(), 1e-30))
-    same = "same argmax" if int(g.argmax()) == int(t.argmax()) else "**argmax differs**"
+    if not argmax:
+        return f"{rel:.1e}"
+    same = "same argmax" if np.array_equal(g.argmax(-1), t.argmax(-1)) else "**argmax differs**"
     return f"{rel:.1e}, {same}"
 
 
@@ -305,12 +311,60 @@ def _row(model, weights, phase, g, t, g_bound, t_bound, met, check):
             f"{_pct(g / g_bound if g and g_bound else None)} | {_pct(t / t_bound if t and t_bound else None)} | {goal} | {check} |")
 
 
+# ------------------------------------------------------------------------------------------------ clip
+
+def clip_flops(spec):
+    """Per image, from the checkpoint: 2 x matrix parameters x tokens, the patch convolution as a product over
+    the patches, and 4 x hidden x tokens^2 per layer for q.k and p.v over all (bidirectional) pairs."""
+    with open(os.path.join(spec["dir"], "config.json")) as f:
+        cfg = json.load(f)
+    header = {k: v for k, v in _header(os.path.join(spec["dir"], "model.safetensors")).items() if k != "__metadata__"}
+    patches = (cfg["image_size"] // cfg["patch_size"]) ** 2
+    tokens = patches + 1
+    matrices = sum(int(np.prod(v["shape"])) for k, v in header.items() if len(v["shape"]) == 2 and "position_embedding" not in k)
+    conv = int(np.prod(header["vision_model.embeddings.patch_embedding.weight"]["shape"]))
+    d = cfg["hidden_size"]
+    expected = cfg["num_hidden_layers"] * (4 * d * d + 2 * d * cfg["intermediate_size"])
+    if matrices != expected:
+        raise SystemExit(f"report: {spec['dir']} holds {matrices} matrix parameters, its config implies {expected}")
+    params = sum(int(np.prod(v["shape"])) for v in header.values())
+    return 2 * matrices * tokens + 2 * conv * patches + cfg["num_hidden_layers"] * 4 * d * tokens * tokens, params
+
+
+def render_clip(records, plan, results):
+    try:
+        sgemm, _ = bounds(_records(results, "machine"))
+    except SystemExit:
+        sgemm = None
+    spec = plan["clip"]
+    flops, params = clip_flops(spec)
+    enc = {r["impl"]: r for r in records if r["phase"] == "encode"}
+    load = {r["impl"]: r["seconds"] for r in records if r["phase"] == "load"}
+    rate = {impl: r["images"] / r["seconds"] for impl, r in enc.items()}
+    g, t = rate.get("gemel"), rate.get("torch")
+    bound = sgemm * 1e9 / flops if sgemm else None
+    check = _output_check({r["impl"]: r["file"] for r in records if r["phase"] == "pooled"}, argmax=False)
+    lines = ["| model | images per call | gemel images/s | torch images/s | gemel / torch | bound images/s | gemel % of bound | "
+             "torch % of bound | pooled output gemel vs torch (max rel. diff) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+             f"| {spec['name']} fp32 ({params / 1e6:.0f} M parameters) | {spec['batch']} | {_fmt(g)} | {_fmt(t)} | "
+             f"{_fmt(g / t if g and t else None, 2)} | {_fmt(bound)} | {_pct(g / bound if g and bound else None)} | "
+             f"{_pct(t / bound if t and bound else None)} | {check} |",
+             "",
+             f"One call encodes the batch after one untimed image; pixel values are random (as CLIPImageProcessor leaves "
+             f"them: normalized). Bound = sgemm bound / {_fmt(flops / 1e9)} GFLOP per image (matrices, patch convolution, "
+             f"attention over all token pairs). Loading: gemel {_fmt(load.get('gemel'))} s, torch {_fmt(load.get('torch'))} s."]
+    if sgemm is None:
+        lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------ sections
 
 SECTIONS = {
     "machine": ("Machine bounds: sgemm and memory bandwidth", render_machine),
     "decoders": ("Decoders: prefill and decode at real shapes, random weights, against PyTorch", render_decoders),
-    "clip": ("CLIP ViT-L/14 vision encoder: images/s", None),
+    "clip": ("CLIP vision encoder: images/s", render_clip),
     "entity-tree": ("Entity tree at 5 M names: memory, build time, lookups/s", None),
     "link": ("Linking: latency per mention with 16 demonstrations", None),
     "train": ("Feature mapper training: time per step", None),

@@ -4,13 +4,15 @@ Debian's python3-torch 1.13 (sgemm through OpenBLAS from libopenblas0-pthread), 
 the reference forward passes of tools/fixtures/decoders (Hugging Face transformers semantics in plain
 torch, eager attention) with a key/value cache grown by concatenation as HF's past_key_values is, and
 logits of the last position only, as generation asks for them. Weights stored in bf16 are widened to
-fp32 on loading and computed in fp32 (torch 1.13 on this CPU has no fast bf16 matrix product).
+fp32 on loading and computed in fp32 (torch 1.13 on this CPU has no fast bf16 matrix product). The CLIP
+vision tower runs the plain-torch CLIPVisionTransformer of tools/fixtures/vision.
 
 Appends one JSON object per measurement to --out; logits rows go to <out dir>/logits/ for the report
 to compare with gemel's.
 
   /usr/bin/python3 tools/bench/torch_peer.py machine --plan P --out R
   /usr/bin/python3 tools/bench/torch_peer.py decoders --plan P --out R --model opt-1.3b-bf16
+  /usr/bin/python3 tools/bench/torch_peer.py clip --plan P --out R
 """
 import argparse
 import json
@@ -23,7 +25,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures", "decoders"))
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures", "vision"))
 
+import make_vision_fixtures  # noqa: E402
 import reference  # noqa: E402
 import safetensors_io  # noqa: E402
 
@@ -134,9 +138,28 @@ def decoders(plan, log, name, logits_dir):
                 save(f"decode-{steps}", logits)
 
 
+def clip(plan, log, outputs_dir):
+    spec = plan["clip"]
+    start = time.perf_counter()
+    with open(os.path.join(spec["dir"], "config.json")) as f:
+        cfg = json.load(f)
+    w = safetensors_io.read(os.path.join(spec["dir"], "model.safetensors"))
+    log.record(model=spec["name"], phase="load", seconds=time.perf_counter() - start)
+    pixels = torch.from_numpy(np.load(spec["pixels"]))  # [batch, channels, size, size]
+    with torch.no_grad():
+        make_vision_fixtures.clip_vision(w, cfg, pixels[:1])  # untimed: one image
+        start = time.perf_counter()
+        pooled, _, _ = make_vision_fixtures.clip_vision(w, cfg, pixels)
+        seconds = time.perf_counter() - start
+    log.record(model=spec["name"], phase="encode", images=pixels.shape[0], seconds=seconds)
+    file = os.path.join(outputs_dir, f"{spec['name']}.torch.pooled.npy")
+    np.save(file, pooled.numpy().astype("<f4"))
+    log.record(model=spec["name"], phase="pooled", file=file)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("section", choices=["machine", "decoders"])
+    ap.add_argument("section", choices=["machine", "decoders", "clip"])
     ap.add_argument("--plan", required=True)
     ap.add_argument("--out", required=True, help="results file (JSON lines), appended to")
     ap.add_argument("--model", help="decoders: the plan's model to time")
@@ -149,12 +172,15 @@ def main():
         log.record(kind="setup", torch=torch.__version__, threads=torch.get_num_threads(),
                    openblas_env={k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")})
         machine(plan, log)
+        return
+    outputs_dir = os.path.join(os.path.dirname(os.path.abspath(args.out)), "logits")
+    os.makedirs(outputs_dir, exist_ok=True)
+    if args.section == "clip":
+        clip(plan, log, outputs_dir)
+    elif not args.model:
+        raise SystemExit("torch_peer: decoders needs --model")
     else:
-        if not args.model:
-            raise SystemExit("torch_peer: decoders needs --model")
-        logits_dir = os.path.join(os.path.dirname(os.path.abspath(args.out)), "logits")
-        os.makedirs(logits_dir, exist_ok=True)
-        decoders(plan, log, args.model, logits_dir)
+        decoders(plan, log, args.model, outputs_dir)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,12 @@ import java.util.List;
  * <pre>
  *   Bench machine  --plan plan.json --out results.jsonl
  *   Bench decoders --plan plan.json --out results.jsonl --model opt-1.3b-bf16
+ *   Bench clip     --plan plan.json --out results.jsonl
  * </pre>
- * Sections measured elsewhere in the project (CLIP, the entity tree, linking, training) add a case here.
+ * Sections still to come (the entity tree, linking, training) add a case here.
  */
 public final class Bench {
-    static final List<String> SECTIONS = List.of("machine", "decoders");
+    static final List<String> SECTIONS = List.of("machine", "decoders", "clip");
 
     private Bench() {}
 
@@ -49,17 +50,22 @@ public final class Bench {
         ResultLog log = new ResultLog(out, section);
         switch (section) {
             case "machine" -> MachineBench.run(p, log);
+            case "clip" -> ClipBench.run(p, outputsDir(out), log);
             case "decoders" -> {
                 if (model == null) throw new IllegalArgumentException("decoders needs --model (one of " + p.models().stream().map(BenchPlan.Model::name).toList() + ")");
-                Path logits = out.toAbsolutePath().getParent().resolve("logits");
-                try {
-                    Files.createDirectories(logits);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot create " + logits, e);
-                }
-                DecoderBench.run(p, model, logits, log);
+                DecoderBench.run(p, model, outputsDir(out), log);
             }
             default -> throw new IllegalStateException(section);
+        }
+    }
+
+    /** Where outputs kept for the report's gemel-vs-torch check go: {@code logits/} beside the results file. */
+    private static Path outputsDir(Path results) {
+        Path dir = results.toAbsolutePath().getParent().resolve("logits");
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
         }
     }
 }

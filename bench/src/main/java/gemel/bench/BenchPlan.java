@@ -20,10 +20,14 @@ public record BenchPlan(
         int decodeSteps,
         int[][] sgemmShapes,      // [T, K, N]: x [T, K] times a weight [N, K] as a linear layer does
         long streamBytes,         // size of the buffer read to measure memory bandwidth
-        List<Model> models) {
+        List<Model> models,
+        Clip clip) {
 
     /** One random model at real shapes, a Hugging Face folder; {@code promptIds} covers the longest prompt plus the decode steps. */
     public record Model(String name, String family, String weights, Path dir, int[] promptIds) {}
+
+    /** A random CLIP vision tower (a CLIPVisionModel folder) and {@code batch} images' pixel values [batch, 3, size, size] in an .npy file. */
+    public record Clip(String name, Path dir, Path pixels, int batch) {}
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
