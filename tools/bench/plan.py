@@ -67,9 +67,10 @@ CLIP_DEV = dict(CLIP_L14, hidden_size=128, intermediate_size=512, num_attention_
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
              "prefill_repeats": 1, "decode_steps": 16,  # a 1536-token prefill of a 1B model takes a minute
-             "clip": ("clip-vit-l14", CLIP_L14)},
+             "clip": ("clip-vit-l14", CLIP_L14), "tree_names": 5_000_000},
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
-            "prefill_repeats": 2, "decode_steps": 8, "clip": ("clip-dev", CLIP_DEV)},
+            "prefill_repeats": 2, "decode_steps": 8, "clip": ("clip-dev", CLIP_DEV),
+            "tree_names": 200_000},
 }
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 PREFILL_TOKENS = [512, 1536]
@@ -80,6 +81,7 @@ SGEMM_SHAPES = [[512, 768, 768], [512, 768, 3072], [512, 2048, 2048], [512, 2048
 STREAM_BYTES = 2 << 30
 PROMPT_SEED = 2024
 CLIP_BATCH = 4
+OPT_VOCAB = 50272
 
 
 def _marker(folder):
@@ -198,6 +200,8 @@ def main():
         "stream_bytes": STREAM_BYTES,
         "models": models,
         "clip": clip,
+        # synthetic names as OPT token ids, each [2, ids..., 2] as GEMEL's tree stores them
+        "entity_tree": {"names": chosen["tree_names"], "vocab": OPT_VOCAB, "start_token": 2, "lookups": 1_000_000, "seed": 5},
     }
     os.makedirs(args.dir, exist_ok=True)
     tmp = os.path.join(args.dir, "plan.json.tmp")

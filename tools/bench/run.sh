@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs benchmark sections, gemel and its PyTorch peer in the same run, and rewrites their sections of BENCHMARKS.md.
 #
-#   tools/bench/run.sh [section...]     default: machine decoders clip
-#   sections: machine decoders clip | entity-tree link train (slots for later: they write a placeholder)
+#   tools/bench/run.sh [section...]     default: machine decoders clip entity-tree
+#   sections: machine decoders clip entity-tree | link train (slots for later: they write a placeholder)
 #
 # Environment:
 #   GEMEL_BENCH_DIR       scratch folder outside the repository: random models, plan, results (default /tmp/gemel-bench;
@@ -22,7 +22,7 @@ markdown="${GEMEL_BENCH_MARKDOWN:-$root/BENCHMARKS.md}"
 results="$dir/results"
 plan="$dir/plan.json"
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(machine decoders clip)
+[ ${#sections[@]} -gt 0 ] || sections=(machine decoders clip entity-tree)
 
 for s in "${sections[@]}"; do
   case "$s" in
@@ -56,11 +56,13 @@ done
 
 for s in "${sections[@]}"; do
   case "$s" in
-    machine|decoders|clip)
+    machine|decoders|clip|entity-tree)
       start=$(date +%s)
       rm -f "$results/$s.jsonl"
       report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java" --command "$command"
-      if [ "$s" != decoders ]; then
+      if [ "$s" = entity-tree ]; then   # no peer
+        "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl"
+      elif [ "$s" != decoders ]; then
         "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl"
         "$py" "$here/torch_peer.py" "$s" --plan "$plan" --out "$results/$s.jsonl"
       else

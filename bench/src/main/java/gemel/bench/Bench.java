@@ -13,11 +13,12 @@ import java.util.List;
  *   Bench machine  --plan plan.json --out results.jsonl
  *   Bench decoders --plan plan.json --out results.jsonl --model opt-1.3b-bf16
  *   Bench clip     --plan plan.json --out results.jsonl
+ *   Bench entity-tree --plan plan.json --out results.jsonl
  * </pre>
- * Sections still to come (the entity tree, linking, training) add a case here.
+ * Sections still to come (linking, training) add a case here.
  */
 public final class Bench {
-    static final List<String> SECTIONS = List.of("machine", "decoders", "clip");
+    static final List<String> SECTIONS = List.of("machine", "decoders", "clip", "entity-tree");
 
     private Bench() {}
 
@@ -51,6 +52,7 @@ public final class Bench {
         switch (section) {
             case "machine" -> MachineBench.run(p, log);
             case "clip" -> ClipBench.run(p, outputsDir(out), log);
+            case "entity-tree" -> EntityTreeBench.run(p, outputsDir(out), log);
             case "decoders" -> {
                 if (model == null) throw new IllegalArgumentException("decoders needs --model (one of " + p.models().stream().map(BenchPlan.Model::name).toList() + ")");
                 DecoderBench.run(p, model, outputsDir(out), log);

@@ -21,13 +21,17 @@ public record BenchPlan(
         int[][] sgemmShapes,      // [T, K, N]: x [T, K] times a weight [N, K] as a linear layer does
         long streamBytes,         // size of the buffer read to measure memory bandwidth
         List<Model> models,
-        Clip clip) {
+        Clip clip,
+        EntityTreePlan entityTree) {
 
     /** One random model at real shapes, a Hugging Face folder; {@code promptIds} covers the longest prompt plus the decode steps. */
     public record Model(String name, String family, String weights, Path dir, int[] promptIds) {}
 
     /** A random CLIP vision tower (a CLIPVisionModel folder) and {@code batch} images' pixel values [batch, 3, size, size] in an .npy file. */
     public record Clip(String name, Path dir, Path pixels, int batch) {}
+
+    /** {@code names} synthetic entries over a vocabulary of {@code vocab} ids, all beginning and ending with {@code startToken}. */
+    public record EntityTreePlan(int names, int vocab, int startToken, int lookups, long seed) {}
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
