@@ -6,11 +6,11 @@
 #
 # Environment:
 #   GEMEL_BENCH_DIR       scratch folder outside the repository: random models, plan, results (default /tmp/gemel-bench;
-#                         the real set needs ~16 GB of disk, kept between runs; models are generated once)
+#                         the real set needs ~17 GB of disk, kept between runs; models are generated once)
 #   GEMEL_BENCH_SET       real (default) | dev (small stand-ins that try the whole harness in a minute)
 #   GEMEL_BENCH_MODELS    a space-separated subset of the plan's models, e.g. "opt-125m-fp32 llama-1b-bf16"
 #   GEMEL_BENCH_MARKDOWN  the file whose sections are rewritten (default BENCHMARKS.md at the root)
-# The machine section runs first when both are asked: the decoder bounds come from its results.
+# Sections run in the order listed above whatever the order asked: the bounds of the others come from machine.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$root/scripts/java-home.sh"
@@ -21,14 +21,15 @@ set_name="${GEMEL_BENCH_SET:-real}"
 markdown="${GEMEL_BENCH_MARKDOWN:-$root/BENCHMARKS.md}"
 results="$dir/results"
 plan="$dir/plan.json"
-sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(machine decoders clip entity-tree)
-
-for s in "${sections[@]}"; do
-  case "$s" in
-    machine|decoders|clip|entity-tree|link|train) ;;
-    *) echo "run.sh: unknown section $s (machine decoders clip entity-tree link train)" >&2; exit 2 ;;
-  esac
+all=(machine decoders clip entity-tree link train)
+asked=("$@")
+[ ${#asked[@]} -gt 0 ] || asked=(machine decoders clip entity-tree)
+for s in "${asked[@]}"; do
+  [[ " ${all[*]} " == *" $s "* ]] || { echo "run.sh: unknown section $s (${all[*]})" >&2; exit 2; }
+done
+sections=()
+for s in "${all[@]}"; do
+  if [[ " ${asked[*]} " == *" $s "* ]]; then sections+=("$s"); fi
 done
 
 mkdir -p "$results/logits"
@@ -60,14 +61,16 @@ for s in "${sections[@]}"; do
       start=$(date +%s)
       rm -f "$results/$s.jsonl"
       report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java" --command "$command"
-      if [ "$s" = entity-tree ]; then   # no peer
+      if [ "$s" != decoders ]; then
         "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl"
-      elif [ "$s" != decoders ]; then
-        "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl"
-        "$py" "$here/torch_peer.py" "$s" --plan "$plan" --out "$results/$s.jsonl"
+        if [ "$s" != entity-tree ]; then   # the entity tree has no peer
+          "$py" "$here/torch_peer.py" "$s" --plan "$plan" --out "$results/$s.jsonl"
+        fi
       else
-        for m in $(models); do
-          echo "bench: decoders: $m" >&2
+        list=($(models))
+        for i in "${!list[@]}"; do
+          m="${list[$i]}"
+          echo "bench: decoders: $m ($((i + 1)) of ${#list[@]}, $(( $(date +%s) - start )) s so far)" >&2
           "${java[@]}" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
           "$py" "$here/torch_peer.py" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
           report context --section "$s" --stage end   # the section so far, should the run be cut short
