@@ -254,6 +254,7 @@ def render_decoders(records, plan, results):
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    failed = [f"{r['impl']} on {r['model']}" for r in records if r["phase"] == "failed"]
     loads, missing = [], []
     for model in plan["models"]:
         name = model["name"]
@@ -283,6 +284,8 @@ def render_decoders(records, plan, results):
         loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
     if missing:
         lines += ["", "Not measured in this run: " + ", ".join(missing) + "."]
+    if failed:
+        lines += ["", "**Failed in this run** (see the run's output): " + ", ".join(failed) + "."]
     if sgemm is None:
         lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
     lines += [

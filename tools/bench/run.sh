@@ -49,6 +49,16 @@ models() {
 }
 
 report() { "$py" "$here/report.py" "$@" --results "$results"; }
+
+# One side on one model: a failure is recorded (the report lists it) and the other models still run.
+measure_model() {
+  local impl=$1 model=$2
+  shift 2
+  if ! "$@"; then
+    echo "bench: $impl failed on $model" >&2
+    printf '{"section": "decoders", "impl": "%s", "model": "%s", "phase": "failed"}\n' "$impl" "$model" >> "$results/decoders.jsonl"
+  fi
+}
 # the command as typed, with the settings that change what it measures
 command="tools/bench/run.sh${*:+ $*}"
 for v in GEMEL_BENCH_SET GEMEL_BENCH_MODELS; do
@@ -71,8 +81,8 @@ for s in "${sections[@]}"; do
         for i in "${!list[@]}"; do
           m="${list[$i]}"
           echo "bench: decoders: $m ($((i + 1)) of ${#list[@]}, $(( $(date +%s) - start )) s so far)" >&2
-          "${java[@]}" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
-          "$py" "$here/torch_peer.py" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
+          measure_model gemel "$m" "${java[@]}" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
+          measure_model torch "$m" "$py" "$here/torch_peer.py" decoders --plan "$plan" --out "$results/decoders.jsonl" --model "$m"
           report context --section "$s" --stage end   # the section so far, should the run be cut short
           report render --section "$s" --plan "$plan" --markdown "$markdown"
         done
