@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 FeaturesCommand.class,
                 ForwardCommand.class,
                 GenerateCommand.class,
+                IndexCommand.class,
+                LinkCommand.class,
+                EvalCommand.class,
         })
 public final class GemelCli implements Runnable {
 

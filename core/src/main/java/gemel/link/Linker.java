@@ -1,17 +1,28 @@
 package gemel.link;
 
+import gemel.data.KbEntity;
+import gemel.data.KnowledgeBase;
+import gemel.demos.ProgressMeter;
 import gemel.engine.generate.BeamSearch;
 import gemel.engine.generate.Hypothesis;
 import gemel.engine.model.CausalLM;
 import gemel.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * GEMEL's inference: builds the prompt (demonstrations, then the query with its image tokens), runs
- * beam search from the start token constrained by the entity tree, and maps each generated name to
- * the knowledge-base ids that carry it. Thread-safe when the model is.
+ * beam search from the start token constrained by the entity tree (the prompt is run once and its
+ * cache shared by all beams), and maps each generated name to the knowledge-base ids that carry it.
+ * Thread-safe when the model is.
  */
 public final class Linker {
     private final CausalLM model;
@@ -19,12 +30,12 @@ public final class Linker {
     private final FeatureMapper mapper;
     private final EntityTree tree;
     private final Map<String, List<String>> idsByName;
-    private final DecodingOptions options;
+    private final LinkerSettings settings;
     private final PromptBuilder prompts;
     private final BeamSearch search;
 
     public Linker(CausalLM model, Tokenizer tokenizer, FeatureMapper mapper, EntityTree tree, Map<String, List<String>> idsByName,
-                  DecodingOptions options) {
+                  LinkerSettings settings) {
         mapper.requireFits(model.shape(), "given to the linker");
         if (tree.startToken() != model.shape().bosTokenId())
             throw new IllegalArgumentException("the entity tree starts at token " + tree.startToken() + " but " + model.shape().architecture()
@@ -34,23 +45,89 @@ public final class Linker {
         this.mapper = mapper;
         this.tree = tree;
         this.idsByName = Map.copyOf(idsByName);
-        this.options = options;
+        this.settings = settings;
         this.prompts = new PromptBuilder(tokenizer, mapper.tokens());
-        this.search = new BeamSearch(options.numBeams(), options.maxNewTokens(), options.lengthPenalty());
+        DecodingOptions d = settings.decoding();
+        this.search = new BeamSearch(d.numBeams(), d.maxNewTokens(), d.lengthPenalty());
     }
 
-    /** The best {@code options.keep()} answers for a mention in {@code text} with its image feature, best first. */
-    public List<LinkedEntity> link(List<Demonstration> demonstrations, String text, String mention, float[] image) {
-        Prompt prompt = prompts.build(demonstrations, text, mention, image);
+    /** A linker over the names of {@code kb}: a generated name links to every entity of that name, in KB order. */
+    public static Linker forKnowledgeBase(CausalLM model, Tokenizer tokenizer, FeatureMapper mapper, EntityTree tree, KnowledgeBase kb,
+                                          LinkerSettings settings) {
+        Map<String, List<String>> idsByName = new LinkedHashMap<>();
+        for (KbEntity e : kb.entities()) idsByName.computeIfAbsent(e.name(), n -> new ArrayList<>()).add(e.id());
+        return new Linker(model, tokenizer, mapper, tree, idsByName, settings);
+    }
+
+    public LinkerSettings settings() { return settings; }
+
+    /** The best {@code decoding().keep()} answers for one query, best first, and whether it is NIL. */
+    public LinkResult link(LinkQuery query) {
+        List<Demonstration> demos = query.demonstrations();
+        if (settings.zeroImages()) demos = demos.stream().map(d -> new Demonstration(d.text(), d.mention(), zeros(), d.answer())).toList();
+        else for (Demonstration d : demos) requireFeature(d.image(), "demonstration '" + d.mention() + "'");
+        float[] image = settings.zeroImages() ? zeros() : requireFeature(query.image(), "query '" + query.mention() + "'");
+
+        Prompt prompt = prompts.build(demos, query.text(), query.mention(), image);
         float[] embeddings = prompt.embeddings(model, mapper);
+        DecodingOptions d = settings.decoding();
         List<Hypothesis> found = search.run(model, embeddings, prompt.length(), model.shape().bosTokenId(), model.shape().eosTokenId(),
-                options.constrained() ? tree::allowedNext : null, options.keep());
-        List<LinkedEntity> out = new ArrayList<>(found.size());
+                d.constrained() ? tree::allowedNext : null, d.keep());
+        List<LinkedEntity> beams = new ArrayList<>(found.size());
         for (Hypothesis h : found) {
-            String name = stripSpaces(tokenizer.decode(h.tokens(), true));
-            out.add(new LinkedEntity(name, idsByName.getOrDefault(name, List.of()), h.score(), h.ended()));
+            String text = tokenizer.decode(h.tokens(), true);
+            String name = stripSpaces(text);
+            beams.add(new LinkedEntity(name, text, idsByName.getOrDefault(name, List.of()), h.score(), h.ended()));
         }
-        return out;
+        LinkedEntity best = beams.get(0);
+        return new LinkResult(beams, best.isNil() || best.score() < settings.nilThreshold());
+    }
+
+    /**
+     * Links every query; results in query order. {@code parallelQueries} queries run at once (each one
+     * also spreads its matrix products over the cores), which pays off when single queries leave cores
+     * idle (small models, decode steps). {@code progress} may be null.
+     */
+    public List<LinkResult> linkAll(List<LinkQuery> queries, int parallelQueries, ProgressMeter progress) {
+        if (parallelQueries < 1) throw new IllegalArgumentException("parallel queries must be >= 1, got " + parallelQueries);
+        LinkResult[] out = new LinkResult[queries.size()];
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int i; (i = next.getAndIncrement()) < out.length; ) {
+                try {
+                    out[i] = link(queries.get(i));
+                } catch (RuntimeException e) {
+                    next.set(out.length); // the others stop after their current query
+                    throw new IllegalStateException("query " + i + " ('" + queries.get(i).mention() + "'): " + e.getMessage(), e);
+                }
+                if (progress != null) progress.advance(1);
+            }
+        };
+        int threads = Math.min(parallelQueries, Math.max(1, queries.size()));
+        if (threads == 1) {
+            worker.run();
+            return Arrays.asList(out);
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<?>> running = new ArrayList<>(threads);
+            for (int t = 0; t < threads; t++) running.add(pool.submit(worker));
+            for (Future<?> f : running) f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while linking", e);
+        }
+        return Arrays.asList(out);
+    }
+
+    private float[] zeros() { return new float[mapper.dimClip()]; }
+
+    private float[] requireFeature(float[] feature, String owner) {
+        if (feature.length != mapper.dimClip())
+            throw new IllegalArgumentException("image feature of " + owner + " has " + feature.length + " values, the feature mapper takes "
+                    + mapper.dimClip());
+        return feature;
     }
 
     /** Python's {@code str.strip(" ")}: only the space character, not other whitespace. */

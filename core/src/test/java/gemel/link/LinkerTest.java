@@ -51,7 +51,7 @@ class LinkerTest {
         float[] image = new float[16];
         Arrays.fill(image, 0.25f);
         List<Demonstration> demos = List.of(new Demonstration("Larry Hagman in 1973", "Larry Hagman", image, "Larry Hagman"));
-        Linker linker = new Linker(model, tok, mapper, tree, idsByName, new DecodingOptions(names.size(), 32, 1.0, true, names.size()));
+        Linker linker = new Linker(model, tok, mapper, tree, idsByName, LinkerSettings.of(new DecodingOptions(names.size(), 32, 1.0, true, names.size())));
 
         int checked = 0;
         for (String mention : List.of("Gandhi", "Greco", "Lester", "Thein", "Hillman")) {
@@ -70,7 +70,7 @@ class LinkerTest {
             brute.sort(Comparator.comparingDouble((Object[] o) -> -(double) o[0]));
             if ((double) brute.get(0)[0] - (double) brute.get(1)[0] < 1e-4) continue;
 
-            List<LinkedEntity> got = linker.link(demos, text, mention, image);
+            List<LinkedEntity> got = linker.link(new LinkQuery(text, mention, image, demos)).beams();
             assertEquals(names.size(), got.size());
             for (int k = 0; k < names.size(); k++) {
                 assertEquals((double) brute.get(k)[0], got.get(k).score(), 1e-4, mention + " rank " + k);
@@ -84,8 +84,8 @@ class LinkerTest {
         }
         assertTrue(checked >= 4);
 
-        LinkedEntity free = new Linker(model, tok, mapper, tree, idsByName, new DecodingOptions(3, 6, 1.0, false, 1))
-                .link(demos, "A photo of Gandhi", "Gandhi", image).get(0);
+        LinkedEntity free = new Linker(model, tok, mapper, tree, idsByName, LinkerSettings.of(new DecodingOptions(3, 6, 1.0, false, 1)))
+                .link(new LinkQuery("A photo of Gandhi", "Gandhi", image, demos)).best();
         assertEquals(idsByName.containsKey(free.name()), !free.isNil(), "unconstrained answers outside the KB are NIL");
     }
 
@@ -95,7 +95,7 @@ class LinkerTest {
         MarkovModel model = new MarkovModel(new ModelShape("LlamaForCausalLM", 700, 8, 8, 1, 1, 1, 8, 512, 1, 2, 0));
         EntityTree optTree = EntityNames.tree(tok, List.of("Larry Hagman"), 2, 2, null);
         assertThrows(IllegalArgumentException.class, () -> new Linker(model, tok, FeatureMapper.initial(model.shape(), 16, 2, 1), optTree,
-                Map.of(), DecodingOptions.reference()));
+                Map.of(), LinkerSettings.reference()));
     }
 
     @Test

@@ -21,7 +21,7 @@ public final class ClipImageProcessor {
     private static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
 
     private final boolean doResize;
-    private final int shortestEdge;        // > 0 when resizing by the shortest edge
+    private final int shortestEdge;              // > 0 when resizing by the shortest edge
     private final int resizeHeight, resizeWidth; // > 0 when resizing to an exact size
     private final PillowResize.Filter filter;
     private final boolean doCenterCrop;
@@ -36,33 +36,15 @@ public final class ClipImageProcessor {
         if (!c.path("do_convert_rgb").asBoolean(true))
             throw new IllegalArgumentException(where + ": do_convert_rgb=false is not supported (images are always read as RGB)");
         doResize = c.path("do_resize").asBoolean(true);
-        JsonNode size = c.has("size") ? c.get("size") : null;
-        if (size == null || size.isNull()) {
-            shortestEdge = 224; resizeHeight = 0; resizeWidth = 0;
-        } else if (size.isInt()) {
-            shortestEdge = positive(size.asInt(), where, "size"); resizeHeight = 0; resizeWidth = 0;
-        } else if (size.has("shortest_edge")) {
-            shortestEdge = positive(size.get("shortest_edge").asInt(), where, "size.shortest_edge"); resizeHeight = 0; resizeWidth = 0;
-        } else if (size.has("height") && size.has("width")) {
-            shortestEdge = 0;
-            resizeHeight = positive(size.get("height").asInt(), where, "size.height");
-            resizeWidth = positive(size.get("width").asInt(), where, "size.width");
-        } else {
-            throw new IllegalArgumentException(where + ": \"size\" must be an int, {\"shortest_edge\": n} or {\"height\": h, \"width\": w}, got " + size);
-        }
+        int[] size = resizeTarget(c.get("size"), where); // {shortest edge, 0, 0} or {0, height, width}
+        shortestEdge = size[0];
+        resizeHeight = size[1];
+        resizeWidth = size[2];
         filter = PillowResize.Filter.ofPillowCode(c.path("resample").asInt(3));
         doCenterCrop = c.path("do_center_crop").asBoolean(true);
-        JsonNode crop = c.get("crop_size");
-        if (crop == null || crop.isNull()) {
-            cropHeight = 224; cropWidth = 224;
-        } else if (crop.isInt()) {
-            cropHeight = positive(crop.asInt(), where, "crop_size"); cropWidth = cropHeight;
-        } else if (crop.has("height") && crop.has("width")) {
-            cropHeight = positive(crop.get("height").asInt(), where, "crop_size.height");
-            cropWidth = positive(crop.get("width").asInt(), where, "crop_size.width");
-        } else {
-            throw new IllegalArgumentException(where + ": \"crop_size\" must be an int or {\"height\": h, \"width\": w}, got " + crop);
-        }
+        int[] crop = cropTarget(c.get("crop_size"), where); // {height, width}
+        cropHeight = crop[0];
+        cropWidth = crop[1];
         doRescale = c.path("do_rescale").asBoolean(true);
         rescaleFactor = c.has("rescale_factor") ? c.get("rescale_factor").asDouble() : 1.0 / 255;
         doNormalize = c.path("do_normalize").asBoolean(true);
@@ -140,6 +122,28 @@ public final class ClipImageProcessor {
             if (x1 > x0) System.arraycopy(image.pixels(), (sy * image.width() + left + x0) * 3, out, (y * width + x0) * 3, (x1 - x0) * 3);
         }
         return new RgbImage(width, height, out);
+    }
+
+    /** transformers' {@code get_size_dict(size, default_to_square=False)}: an int or absent means a shortest edge. */
+    private static int[] resizeTarget(JsonNode size, String where) {
+        if (size == null || size.isNull()) return new int[] {224, 0, 0};
+        if (size.isInt()) return new int[] {positive(size.asInt(), where, "size"), 0, 0};
+        if (size.has("shortest_edge")) return new int[] {positive(size.get("shortest_edge").asInt(), where, "size.shortest_edge"), 0, 0};
+        if (size.has("height") && size.has("width"))
+            return new int[] {0, positive(size.get("height").asInt(), where, "size.height"), positive(size.get("width").asInt(), where, "size.width")};
+        throw new IllegalArgumentException(where + ": \"size\" must be an int, {\"shortest_edge\": n} or {\"height\": h, \"width\": w}, got " + size);
+    }
+
+    /** transformers' {@code get_size_dict(crop_size, default_to_square=True)}: an int means a square, absent 224. */
+    private static int[] cropTarget(JsonNode crop, String where) {
+        if (crop == null || crop.isNull()) return new int[] {224, 224};
+        if (crop.isInt()) {
+            int side = positive(crop.asInt(), where, "crop_size");
+            return new int[] {side, side};
+        }
+        if (crop.has("height") && crop.has("width"))
+            return new int[] {positive(crop.get("height").asInt(), where, "crop_size.height"), positive(crop.get("width").asInt(), where, "crop_size.width")};
+        throw new IllegalArgumentException(where + ": \"crop_size\" must be an int or {\"height\": h, \"width\": w}, got " + crop);
     }
 
     private static int positive(int v, String where, String key) {

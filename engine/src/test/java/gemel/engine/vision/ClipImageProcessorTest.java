@@ -58,6 +58,24 @@ class ClipImageProcessorTest {
         }
     }
 
+    /** Exact-size resize, no crop, padding crop, bilinear and lanczos, scalar mean/std, no rescale, no normalize: bit-identical. */
+    @Test
+    void otherConfigsGiveTheReferencePixelsExactly() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode cases = json.readTree(VisionFixtures.dir().resolve("processor_variants.json").toFile());
+        assertEquals(8, cases.size());
+        for (JsonNode c : cases) {
+            ClipImageProcessor p = ClipImageProcessor.of(Path.of("preprocessor_config.json"), c.get("config"));
+            RgbImage image = ImageDecoder.pillowLimits().read(VisionFixtures.sharedImages().resolve(c.get("image").asText()));
+            String what = c.get("image").asText() + " with " + c.get("config");
+            RgbImage crop = p.resizeAndCrop(image);
+            assertEquals(c.get("shape").get(1).asInt(), crop.height(), what);
+            assertEquals(c.get("shape").get(2).asInt(), crop.width(), what);
+            assertEquals(c.get("crop_sha256").asText(), VisionFixtures.sha256(crop.pixels()), what);
+            assertEquals(c.get("pixel_values_sha256").asText(), VisionFixtures.sha256(VisionFixtures.littleEndian(p.pixelValues(image))), what);
+        }
+    }
+
     @Test
     void outputSizeFollowsTransformersRounding() {
         assertArrayEquals(new int[] {224, 397}, ClipImageProcessor.shortestEdgeSize(451, 800, 224)); // int(224*800/451) = 397

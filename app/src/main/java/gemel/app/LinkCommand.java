@@ -1,0 +1,181 @@
+package gemel.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.data.MelDataset;
+import gemel.demos.DemoRetriever;
+import gemel.demos.EmbeddingCache;
+import gemel.demos.ProgressMeter;
+import gemel.demos.SentenceEncoder;
+import gemel.eval.DemonstrationPool;
+import gemel.eval.PredictionsWriter;
+import gemel.engine.vision.ClipImageProcessor;
+import gemel.engine.vision.ClipVisionEncoder;
+import gemel.engine.vision.ImageDecoder;
+import gemel.features.ImageFeatures;
+import gemel.link.Demonstration;
+import gemel.link.LinkQuery;
+import gemel.link.LinkResult;
+import gemel.link.LinkedEntity;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code gemel link}: one mention, or a file of them, to knowledge-base entities. */
+@Command(name = "link", mixinStandardHelpOptions = true,
+        description = "Link a mention (--text, --mention, --image) or every line of a JSON-lines file (--input) to a knowledge-base entity.")
+final class LinkCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Mixin
+    LinkerOptions options;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    static final class Input {
+        @ArgGroup(exclusive = false)
+        One one;
+
+        @Option(names = "--input", description = "JSON lines {text, mention, img_name | img_url | image} to link, one result per line")
+        Path file;
+    }
+
+    static final class One {
+        @Option(names = "--text", required = true, description = "the text the mention is in")
+        String text;
+
+        @Option(names = "--mention", required = true, description = "the mention to link")
+        String mention;
+
+        @Option(names = "--image", description = "the image: key of its feature in --features (file name or URL), or its file with --clip")
+        String image;
+    }
+
+    @Option(names = "--json", description = "print one JSON object per mention instead of text")
+    boolean json;
+
+    @Option(names = "--clip", description = "CLIP folder (config.json, preprocessor_config.json, weights): the mentions' images are then "
+            + "image files, encoded here (the vision tower's pooled output); without it they are keys of --features")
+    Path clip;
+
+    /** A mention to link as read: {@code where} names it in errors. */
+    private record Mention(String text, String mention, String imageKey, String where) {}
+
+    @Override
+    public Integer call() { return CommandErrors.guarded("link", this::link); }
+
+    private void link() throws IOException {
+        List<Mention> mentions = input.file != null ? read(input.file)
+                : List.of(new Mention(input.one.text, input.one.mention, input.one.image, "--image"));
+        if (options.features == null && clip == null && !options.noImage)
+            throw new IllegalArgumentException("--features (image keys) or --clip (image files) is needed for the images, or --no-image to link without them");
+        try (LinkerOptions.Loaded loaded = options.load(System.err);
+             ImageFeatures features = options.features == null ? null : ImageFeatures.open(options.features);
+             ClipVisionEncoder encoder = clip == null || options.noImage ? null : ClipVisionEncoder.load(clip)) {
+            List<float[]> images = new ArrayList<>(mentions.size());
+            ClipImageProcessor processor = encoder == null ? null : ClipImageProcessor.load(clip);
+            ImageDecoder decoder = ImageDecoder.pillowLimits();
+            for (Mention m : mentions) images.add(encoder != null ? encode(encoder, processor, decoder, m) : image(features, m));
+            List<List<Demonstration>> demos = demonstrations(mentions, features);
+            List<LinkQuery> queries = new ArrayList<>(mentions.size());
+            for (int i = 0; i < mentions.size(); i++)
+                queries.add(new LinkQuery(mentions.get(i).text(), mentions.get(i).mention(), images.get(i), demos.get(i)));
+            List<LinkResult> results = loaded.linker().linkAll(queries, options.parallel,
+                    mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null);
+            for (int i = 0; i < results.size(); i++) print(mentions.get(i), results.get(i));
+        }
+    }
+
+    /** The image feature of a mention; zeros stand in under --no-image (the linker replaces them anyway). */
+    private float[] image(ImageFeatures features, Mention m) {
+        if (options.noImage) return new float[0];
+        if (m.imageKey() == null) throw new IllegalArgumentException(m.where() + ": no image key (give --image KEY, or --no-image)");
+        float[] f = features.find(m.imageKey());
+        if (f == null) throw new IllegalArgumentException(m.where() + ": no image feature for '" + m.imageKey() + "' in " + options.features);
+        return f;
+    }
+
+    /** The pooled CLIP feature [hidden] of a mention's image file. */
+    private static float[] encode(ClipVisionEncoder encoder, ClipImageProcessor processor, ImageDecoder decoder, Mention m) throws IOException {
+        if (m.imageKey() == null) throw new IllegalArgumentException(m.where() + ": no image file (give --image FILE, or --no-image)");
+        Path file = Path.of(m.imageKey());
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(m.where() + ": no image file " + file);
+        return encoder.encode(processor.pixelValues(decoder.read(file)), 1, false).pooled();
+    }
+
+    /** Retrieved demonstrations per mention when --train is given and --demos > 0; none otherwise. */
+    private List<List<Demonstration>> demonstrations(List<Mention> mentions, ImageFeatures features) throws IOException {
+        if (options.train == null || options.demos == 0) {
+            if (options.train == null && options.demos > 0) System.err.println("no --train: linking without demonstrations");
+            return mentions.stream().map(m -> List.<Demonstration>of()).toList();
+        }
+        if (features == null) throw new IllegalArgumentException("--features is needed for the demonstrations' images");
+        MelDataset training = options.training("for demonstrations");
+        SentenceEncoder sentences = options.sentenceEncoder();
+        DemoRetriever retriever = options.retriever(training, sentences);
+        DemonstrationPool pool = new DemonstrationPool(training.examples(), features, false);
+        float[][] embedded = EmbeddingCache.embed(sentences, mentions.stream().map(Mention::mention).toList(), null);
+        List<List<Demonstration>> out = new ArrayList<>(mentions.size());
+        for (float[] e : embedded) out.add(pool.demonstrations(retriever.forEmbedding(e, options.demos)));
+        return out;
+    }
+
+    private void print(Mention m, LinkResult r) throws IOException {
+        if (json) {
+            ObjectNode node = JSON.createObjectNode().put("mention", m.mention()).put("prediction", r.best().text()).put("nil", r.nil())
+                    .put("entity_id", r.nil() ? null : r.best().entityId());
+            PredictionsWriter.putBeams(node, r.beams());
+            System.out.println(JSON.writeValueAsString(node));
+            return;
+        }
+        LinkedEntity best = r.best();
+        System.out.printf(Locale.ROOT, "%s -> %s%n", m.mention(), r.nil() ? "NIL (best: " + best.name() + ", " + score(best) + ")"
+                : best.name() + " [" + String.join(", ", best.entityIds()) + "] " + score(best));
+        for (int k = 1; k < r.beams().size(); k++) {
+            LinkedEntity b = r.beams().get(k);
+            System.out.printf(Locale.ROOT, "  %d. %s [%s] %s%n", k + 1, b.name(), String.join(", ", b.entityIds()), score(b));
+        }
+    }
+
+    private static String score(LinkedEntity e) { return String.format(Locale.ROOT, "score %.4f", e.score()); }
+
+    /** Mentions from JSON lines; a bad line is an error naming the file and line. */
+    private static List<Mention> read(Path file) throws IOException {
+        List<Mention> out = new ArrayList<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            lineNo++;
+            if (line.isBlank()) continue;
+            String where = file + " line " + lineNo;
+            JsonNode node;
+            try {
+                node = JSON.readTree(line);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(where + ": malformed JSON", e);
+            }
+            if (node == null || !node.isObject()) throw new IllegalArgumentException(where + ": not a JSON object");
+            String image = null;
+            for (String field : new String[] {"img_name", "img_url", "image"}) if (node.hasNonNull(field)) image = node.get(field).asText();
+            out.add(new Mention(text(node, "text", where), text(node, "mention", where), image, where));
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(file + ": no mentions to link");
+        return out;
+    }
+
+    private static String text(JsonNode node, String field, String where) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual() || v.asText().isEmpty()) throw new IllegalArgumentException(where + ": missing text field '" + field + "'");
+        return v.asText();
+    }
+}

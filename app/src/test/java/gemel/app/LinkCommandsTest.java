@@ -1,0 +1,308 @@
+package gemel.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import gemel.data.KnowledgeBase;
+import gemel.data.MelExample;
+import gemel.data.MelJsonlReader;
+import gemel.demos.DemosFile;
+import gemel.engine.config.HfConfig;
+import gemel.engine.io.Checkpoint;
+import gemel.engine.io.NpyFile;
+import gemel.engine.model.CausalLM;
+import gemel.engine.model.Decoders;
+import gemel.engine.model.ModelShape;
+import gemel.engine.tokenizer.Tokenizer;
+import gemel.eval.DemonstrationPool;
+import gemel.eval.Evaluation;
+import gemel.eval.Prediction;
+import gemel.features.FeatureStoreWriter;
+import gemel.features.ImageFeatures;
+import gemel.link.DecodingOptions;
+import gemel.link.EntityNames;
+import gemel.link.FeatureMapper;
+import gemel.link.LinkIndex;
+import gemel.link.Linker;
+import gemel.link.LinkerSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code gemel index / link / eval} run in-process on a tiny random OPT, a small knowledge base and random image features. */
+class LinkCommandsTest {
+    private static final Path MODEL = Path.of(System.getProperty("gemel.root"), "core/src/test/resources/eval/tiny-opt");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DIM_CLIP = 8;
+    /**
+     * How far two runs of one query may differ: the engine's kernels give results a last fp32 bit apart before and
+     * after the JIT compiles them (lane reductions in another order), so a run's first queries can differ from later ones.
+     */
+    private static final double ULP_NOISE = 1e-5;
+
+    @TempDir
+    static Path dir;
+    static Path kb, train, data, features, mapper, demos;
+
+    /** What a run printed and its exit code. */
+    record Run(int code, String out, String err) {}
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = new CommandLine(new GemelCli()).execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @BeforeAll
+    static void writeBenchmark() throws IOException {
+        kb = dir.resolve("kb.jsonl");
+        String[][] entities = {{"Q1", "Larry Hagman"}, {"Q2", "Larry Bird"}, {"Q3", "Ada Lovelace"}, {"Q4", "Alan Turing"}, {"Q5", "Paris"},
+                {"Q6", "Paris Hilton"}};
+        StringBuilder s = new StringBuilder();
+        for (String[] e : entities) s.append(JSON.createObjectNode().put("id", e[0]).put("name", e[1])).append('\n');
+        Files.writeString(kb, s);
+        train = write("train.jsonl", new String[][] {{"Larry Bird shoots in 1985", "Larry Bird", "t0", "Q2", "Larry Bird"},
+                {"Ada Lovelace portrait", "Ada Lovelace", "t1", "Q3", "Ada Lovelace"}, {"The Eiffel tower in Paris", "Paris", "t2", "Q5", "Paris"},
+                {"Alan Turing in 1951", "Turing", "t3", "Q4", "Alan Turing"}});
+        data = write("data.jsonl", new String[][] {{"Larry waves at the crowd", "Larry", "q0", "Q1", "Larry Hagman"},
+                {"Alan at Bletchley", "Alan", "q1", "Q4", "Alan Turing"}, {"Paris at night", "Paris", "q2", "Q5", "Paris"},
+                {"Hilton hotel opening", "Hilton", "q3", "Q6", "Paris Hilton"}, {"A portrait of Ada", "Ada", "q4", "Q3", "Ada Lovelace"}});
+        features = dir.resolve("features.gfeat");
+        try (FeatureStoreWriter w = new FeatureStoreWriter(features, DIM_CLIP)) {
+            Random r = new Random(3);
+            for (String key : new String[] {"t0", "t1", "t2", "t3", "q0", "q1", "q2", "q3", "q4"}) {
+                float[] f = new float[DIM_CLIP];
+                for (int i = 0; i < f.length; i++) f[i] = (float) r.nextGaussian();
+                w.add(key, f);
+            }
+            w.commit();
+        }
+        mapper = dir.resolve("mapper.safetensors");
+        try (CausalLM model = Decoders.load(HfConfig.load(MODEL), Checkpoint.open(MODEL))) {
+            FeatureMapper.initial(model.shape(), DIM_CLIP, 2, 5).save(mapper);
+        }
+        demos = dir.resolve("demos.jsonl");
+        DemosFile.write(demos, List.of(new int[] {2, 0}, new int[] {1}, new int[] {3, 2}, new int[] {0}, new int[] {1, 3}));
+    }
+
+    private static Path write(String name, String[][] records) throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (String[] r : records)
+            s.append(JSON.createObjectNode().put("text", r[0]).put("mention", r[1]).put("img_name", r[2]).put("golden", r[3]).put("target", r[4]))
+                    .append('\n');
+        Path file = dir.resolve(name);
+        Files.writeString(file, s);
+        return file;
+    }
+
+    private static List<JsonNode> jsonLines(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) out.add(JSON.readTree(line));
+        return out;
+    }
+
+    private static List<JsonNode> jsonLines(String text) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : text.split("\n")) if (!line.isBlank()) out.add(JSON.readTree(line));
+        return out;
+    }
+
+    /** {@code command} with the model, mapper, KB, training file and features of the benchmark, then {@code more}. */
+    /** Same beam texts and ids, scores within {@code tolerance}. */
+    private static void assertSameBeams(JsonNode expected, JsonNode actual, double tolerance) {
+        JsonNode e = expected.get("beams"), a = actual.get("beams");
+        assertEquals(e.size(), a.size());
+        for (int k = 0; k < e.size(); k++) {
+            assertEquals(e.get(k).get("text"), a.get(k).get("text"));
+            assertEquals(e.get(k).get("entity_ids"), a.get(k).get("entity_ids"));
+            assertEquals(e.get(k).get("score").asDouble(), a.get(k).get("score").asDouble(), tolerance);
+        }
+    }
+
+    private static String[] common(String command, String... more) {
+        List<String> args = new ArrayList<>(List.of(command, "--model", MODEL.toString(), "--mapper", mapper.toString(), "--kb", kb.toString(),
+                "--train", train.toString(), "--features", features.toString()));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void evalWithAnIndexAndADemosFileWritesWhatTheLibraryComputes() throws IOException {
+        Path index = dir.resolve("index-a");
+        Run built = run("index", "--model", MODEL.toString(), "--kb", kb.toString(), "--out", index.toString());
+        assertEquals(0, built.code(), built.err());
+        assertTrue(Files.isRegularFile(index.resolve(LinkIndex.TREE)) && Files.isRegularFile(index.resolve(LinkIndex.MANIFEST)));
+
+        Path out = dir.resolve("predictions-a.jsonl");
+        Run eval = run(common("eval", "--index", index.toString(), "--data", data.toString(), "--demos-file", demos.toString(),
+                "--top-k", "3", "--out", out.toString()));
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.err().contains("linking: 5/5"), eval.err());
+
+        List<MelExample> records = MelJsonlReader.strict().read(data).examples();
+        Evaluation expected;
+        try (CausalLM model = Decoders.load(HfConfig.load(MODEL), Checkpoint.open(MODEL)); ImageFeatures f = ImageFeatures.open(features)) {
+            Tokenizer tok = Tokenizer.load(MODEL);
+            KnowledgeBase knowledgeBase = KnowledgeBase.read(kb);
+            Linker linker = Linker.forKnowledgeBase(model, tok, FeatureMapper.load(mapper, model.shape()),
+                    EntityNames.tree(tok, knowledgeBase.names(), 2, 2, null), knowledgeBase,
+                    LinkerSettings.of(new DecodingOptions(5, 32, 1.0, true, 3)));
+            float[][] images = records.stream().map(r -> f.find(r.imageKey())).toArray(float[][]::new);
+            DemonstrationPool pool = new DemonstrationPool(MelJsonlReader.strict().read(train).examples(), f, false);
+            expected = Evaluation.run(linker, records, images, DemosFile.read(demos, 4), pool, 1, null);
+        }
+        List<JsonNode> lines = jsonLines(out);
+        assertEquals(records.size(), lines.size());
+        int correct = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode line = lines.get(i);
+            Prediction p = expected.predictions().get(i);
+            assertEquals(p.prediction(), line.get("prediction").asText());
+            assertEquals(records.get(i).target(), line.get("target").asText());
+            boolean ok = line.get("prediction").asText().strip().equals(line.get("target").asText());
+            assertEquals(ok, line.get("correct").asBoolean());
+            if (ok) correct++;
+            assertEquals(p.entityId(), line.get("entity_id").asText());
+            assertEquals(3, line.get("beams").size());
+            for (int k = 0; k < 3; k++) assertEquals(p.beams().get(k).score(), line.get("beams").get(k).get("score").asDouble(), ULP_NOISE);
+        }
+        assertTrue(eval.out().contains(String.format(java.util.Locale.ROOT, "accuracy: %.2f%% (%d / 5)", 100.0 * correct / 5, correct)), eval.out());
+    }
+
+    @Test
+    void retrievedDemonstrationsAreCachedSavedAndReplayable() throws IOException {
+        Path index = dir.resolve("index-b");
+        Run built = run("index", "--model", MODEL.toString(), "--kb", kb.toString(), "--train", train.toString(), "--out", index.toString());
+        assertEquals(0, built.code(), built.err());
+        try (var cached = Files.list(index.resolve(LinkIndex.EMBEDDINGS))) {
+            assertEquals(1, cached.count(), "the training mentions' embeddings are cached in the index");
+        }
+        Path saved = dir.resolve("saved-demos.jsonl"), a = dir.resolve("predictions-b1.jsonl"), b = dir.resolve("predictions-b2.jsonl");
+        Run retrieved = run(common("eval", "--index", index.toString(), "--data", data.toString(), "--demos", "2", "--limit", "3",
+                "--save-demos", saved.toString(), "--out", a.toString()));
+        assertEquals(0, retrieved.code(), retrieved.err());
+        assertTrue(retrieved.err().contains("embeddings: reusing"), retrieved.err());
+        List<int[]> used = DemosFile.read(saved, 4);
+        assertEquals(3, used.size());
+        for (int[] d : used) assertEquals(2, d.length);
+        Run replayed = run(common("eval", "--index", index.toString(), "--data", data.toString(), "--demos-file", saved.toString(),
+                "--limit", "3", "--out", b.toString()));
+        assertEquals(0, replayed.code(), replayed.err());
+        List<JsonNode> first = jsonLines(a), second = jsonLines(b);
+        assertEquals(3, second.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(first.get(i).get("prediction"), second.get(i).get("prediction"));
+            assertSameBeams(first.get(i), second.get(i), ULP_NOISE);
+        }
+    }
+
+    @Test
+    void linkOneMentionOrAFileAgreesWithEval() throws IOException {
+        Path out = dir.resolve("predictions-c.jsonl");
+        assertEquals(0, run(common("eval", "--data", data.toString(), "--demos", "0", "--top-k", "2", "--out", out.toString())).code());
+        List<JsonNode> evaluated = jsonLines(out);
+
+        Run one = run(common("link", "--demos", "0", "--top-k", "2", "--text", "Paris at night", "--mention", "Paris", "--image", "q2", "--json"));
+        assertEquals(0, one.code(), one.err());
+        JsonNode answer = jsonLines(one.out()).get(0);
+        assertEquals(evaluated.get(2).get("prediction"), answer.get("prediction"));
+        assertEquals(evaluated.get(2).get("entity_id"), answer.get("entity_id"));
+        assertSameBeams(evaluated.get(2), answer, ULP_NOISE);
+
+        Path input = dir.resolve("mentions.jsonl");
+        Files.writeString(input, "{\"text\": \"Larry waves at the crowd\", \"mention\": \"Larry\", \"image\": \"q0\"}\n"
+                + "{\"text\": \"A portrait of Ada\", \"mention\": \"Ada\", \"img_name\": \"q4\"}\n");
+        Run many = run(common("link", "--demos", "0", "--top-k", "2", "--input", input.toString(), "--json", "--parallel", "2"));
+        assertEquals(0, many.code(), many.err());
+        List<JsonNode> answers = jsonLines(many.out());
+        assertEquals(2, answers.size());
+        assertSameBeams(evaluated.get(0), answers.get(0), ULP_NOISE);
+        assertSameBeams(evaluated.get(4), answers.get(1), ULP_NOISE);
+
+        Run text = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
+        assertEquals("Paris -> " + evaluated.get(2).get("prediction").asText().strip() + " [" + evaluated.get(2).get("entity_id").asText() + "]",
+                text.out().substring(0, text.out().indexOf(" score")));
+    }
+
+    @Test
+    void anImageFileEncodedByClipLinksAsItsPyTorchFeatureDoes() throws IOException {
+        Path vision = Path.of(System.getProperty("gemel.root"), "engine/src/test/resources/vision");
+        float[] pooled = NpyFile.read(vision.resolve("tiny_clip_pooled.npy")).floats(); // [3, 32]: images 1097, 13295, 3030
+        Path clipFeatures = dir.resolve("clip.gfeat"), clipMapper = dir.resolve("clip-mapper.safetensors");
+        try (FeatureStoreWriter w = new FeatureStoreWriter(clipFeatures, 32)) {
+            w.add("1097", Arrays.copyOf(pooled, 32));
+            w.commit();
+        }
+        try (CausalLM model = Decoders.load(HfConfig.load(MODEL), Checkpoint.open(MODEL))) {
+            FeatureMapper.initial(model.shape(), 32, 2, 9).save(clipMapper);
+        }
+        String[] base = {"link", "--model", MODEL.toString(), "--mapper", clipMapper.toString(), "--kb", kb.toString(), "--top-k", "3",
+                "--json", "--text", "Larry waves at the crowd", "--mention", "Larry"};
+        Run byKey = run(concat(base, "--features", clipFeatures.toString(), "--image", "1097"));
+        Run byFile = run(concat(base, "--clip", vision.resolve("tiny-clip").toString(),
+                "--image", Path.of(System.getProperty("gemel.shared"), "data/wikimel/images/1097.jpg").toString()));
+        assertEquals(0, byKey.code(), byKey.err());
+        assertEquals(0, byFile.code(), byFile.err());
+        // gemel's CLIP features match PyTorch's to ~1e-6, which moves the scores by about as much
+        assertSameBeams(jsonLines(byKey.out()).get(0), jsonLines(byFile.out()).get(0), 1e-5);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
+    void badInputsAreNamedAndWriteNothing() throws IOException {
+        Run missingKey = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "nowhere.jpg"));
+        assertEquals(1, missingKey.code());
+        assertTrue(missingKey.err().contains("no image feature for 'nowhere.jpg'"), missingKey.err());
+
+        Path badData = write("bad-data.jsonl", new String[][] {{"Paris at night", "Paris", "q2", "Q5", "Paris"}, {"Lost", "Lost", "gone.jpg", "Q1", "Larry Hagman"}});
+        Path out = dir.resolve("never.jsonl");
+        Run missingRecord = run(common("eval", "--data", badData.toString(), "--demos", "0", "--out", out.toString()));
+        assertEquals(1, missingRecord.code());
+        assertTrue(missingRecord.err().contains("gone.jpg"), missingRecord.err());
+        assertTrue(Files.notExists(out));
+        Run skipped = run(common("eval", "--data", badData.toString(), "--demos", "0", "--missing-features", "SKIP_RECORD", "--out", out.toString()));
+        assertEquals(0, skipped.code(), skipped.err());
+        assertEquals(1, Files.readAllLines(out).size());
+
+        Path otherMapper = dir.resolve("other-mapper.safetensors");
+        FeatureMapper.initial(new ModelShape("OPTForCausalLM", 661, 24, 24, 1, 1, 1, 24, 64, 2, 2, 1), DIM_CLIP, 2, 1).save(otherMapper);
+        Run wrongMapper = run("link", "--model", MODEL.toString(), "--mapper", otherMapper.toString(), "--kb", kb.toString(),
+                "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
+        assertEquals(1, wrongMapper.code());
+        assertTrue(wrongMapper.err().contains("feature mapper") && wrongMapper.err().contains("input width 24"), wrongMapper.err());
+
+        Path index = dir.resolve("index-d");
+        Path smallKb = dir.resolve("small-kb.txt");
+        Files.writeString(smallKb, "Paris\nLarry Bird\n");
+        assertEquals(0, run("index", "--model", MODEL.toString(), "--kb", smallKb.toString(), "--out", index.toString()).code());
+        Run wrongIndex = run(common("link", "--index", index.toString(), "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
+        assertEquals(1, wrongIndex.code());
+        assertTrue(wrongIndex.err().contains("another knowledge base"), wrongIndex.err());
+    }
+}

@@ -1,0 +1,55 @@
+package gemel.eval;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.data.AtomicFiles;
+import gemel.link.LinkedEntity;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes predictions as JSON lines, one per record in order:
+ * {@code {"index", "mention", "golden", "target", "prediction", "correct", "nil", "entity_id", "entity_ids",
+ * "beams": [{"text", "score", "entity_ids"}, ...]}}. The file appears complete or not at all.
+ */
+public final class PredictionsWriter {
+    private static final ObjectMapper JSON = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+
+    private PredictionsWriter() {}
+
+    public static void write(Path file, List<Prediction> predictions) throws IOException {
+        AtomicFiles.write(file, out -> {
+            for (Prediction p : predictions) writeLine(out, p);
+        });
+    }
+
+    /** Adds {@code "beams": [{"text", "score", "entity_ids"}, ...]} to {@code node}. */
+    public static void putBeams(ObjectNode node, List<LinkedEntity> beams) {
+        var array = node.putArray("beams");
+        for (LinkedEntity b : beams) {
+            var beam = array.addObject().put("text", b.text()).put("score", b.score());
+            b.entityIds().forEach(beam.putArray("entity_ids")::add);
+        }
+    }
+
+    /** One prediction as a JSON line (with its newline). */
+    private static void writeLine(OutputStream out, Prediction p) throws IOException {
+        var node = JSON.createObjectNode()
+                .put("index", p.index())
+                .put("mention", p.mention())
+                .put("golden", p.golden())
+                .put("target", p.target())
+                .put("prediction", p.prediction())
+                .put("correct", p.correct())
+                .put("nil", p.nil())
+                .put("entity_id", p.entityId());
+        var ids = node.putArray("entity_ids");
+        if (!p.nil()) p.beams().get(0).entityIds().forEach(ids::add);
+        putBeams(node, p.beams());
+        out.write(JSON.writeValueAsBytes(node));
+        out.write('\n');
+    }
+}
