@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 IndexCommand.class,
                 LinkCommand.class,
                 EvalCommand.class,
+                TrainCommand.class,
+                DemoCommand.class,
         })
 public final class GemelCli implements Runnable {
 

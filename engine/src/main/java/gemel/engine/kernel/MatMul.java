@@ -8,11 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of fp32 activations with a stored weight, as a linear layer computes it:
- * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Each
- * task owns a block of output rows; it walks the input dimension in chunks, converts the block's
- * chunk of weights to fp32 once and runs every token over it, four tokens by two rows at a time so
- * that one vector load feeds several multiply-adds. Chunking keeps both the converted weights and a
- * block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384 inputs).
+ * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Tasks
+ * own blocks of output rows and run on all cores. A task walks the input dimension in chunks; the
+ * first block of tokens converts each row pair's chunk to fp32 just before using it (so a decode step
+ * converts into L1 and reads it back from there), later blocks reuse it. Every token runs over it four
+ * tokens by two rows at a time so that one vector load feeds several multiply-adds. Chunks keep the
+ * converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384 inputs).
+ * Converting in registers straight from storage was tried for decode steps: no faster for one token,
+ * slower for five beams, which convert each row pair twice.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -77,18 +80,21 @@ public final class MatMul {
         float[] wt = scratch(rows * Math.min(in, CHUNK)); // [rows, chunk] fp32
         for (int k0 = 0; k0 < in; k0 += CHUNK) {
             int kc = Math.min(CHUNK, in - k0);
-            for (int r = 0; r < rows; r++) w.copyTo((long) (o0 + r) * in + k0, wt, r * kc, kc);
             int tokenBlock = Math.max(4, (TOKEN_TILE_BYTES / (4 * kc)) & ~3);
             for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
                 int t1 = Math.min(tokens, t0 + tokenBlock);
-                int r = 0;
-                for (; r + 1 < rows; r += 2) {
-                    int t = t0;
-                    for (; t + 3 < t1; t += 4) dot4x2(x, t * in + k0, in, wt, r * kc, kc, out, t * outDim + o0 + r, outDim);
-                    for (; t < t1; t++) dot1x2(x, t * in + k0, wt, r * kc, kc, out, t * outDim + o0 + r);
-                }
-                if (r < rows) {
-                    for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] += Vectors.dot(x, t * in + k0, wt, r * kc, kc);
+                for (int r = 0; r < rows; r += 2) {
+                    // the first token block converts each row pair just before using it, while it is in L1
+                    if (t0 == 0) {
+                        for (int i = r; i < Math.min(r + 2, rows); i++) w.copyTo((long) (o0 + i) * in + k0, wt, i * kc, kc);
+                    }
+                    if (r + 1 < rows) {
+                        int t = t0;
+                        for (; t + 3 < t1; t += 4) dot4x2(x, t * in + k0, in, wt, r * kc, kc, out, t * outDim + o0 + r, outDim);
+                        for (; t < t1; t++) dot1x2(x, t * in + k0, wt, r * kc, kc, out, t * outDim + o0 + r);
+                    } else {
+                        for (int t = t0; t < t1; t++) out[t * outDim + o0 + r] += Vectors.dot(x, t * in + k0, wt, r * kc, kc);
+                    }
                 }
             }
         }

@@ -4,9 +4,10 @@ import gemel.engine.kernel.Attention;
 import java.util.Arrays;
 
 /**
- * The {@link KvCache} of the engine's decoders: per layer, one float array of keys and one of values,
- * [batch, kvHeads, ownCapacity, headDim]. Head-major, so that attention reads each head's positions
- * as one contiguous run (position-major rows 16 KB apart would alias in the caches). A fork keeps a
+ * The {@link KvCache} of the engine's decoders: per layer, one float array of keys,
+ * [batch, kvHeads, headDim, ownCapacity] (dimension-major, as {@link Attention.Span} wants them), and
+ * one of values, [batch, kvHeads, ownCapacity, headDim]. Each head's positions lie together, so
+ * attention streams one run per head (position-major rows 16 KB apart would alias in the caches). A fork keeps a
  * reference to its single-row parent for the positions before the fork (the parent is frozen from
  * then on), stores only what its rows append, and holds as many positions as its parent could.
  */
@@ -19,7 +20,8 @@ public final class ArrayKvCache implements KvCache {
     private final ArrayKvCache prefix;       // shared positions [0, prefixLength) of every row, or null
     private final int prefixLength;
     private final int ownCapacity;           // capacity - prefixLength
-    private float[][] keys, values;          // [layers][batch * kvHeads * ownCapacity * headDim]
+    private float[][] keys;                  // [layers][batch * kvHeads * headDim * ownCapacity]
+    private float[][] values;                // [layers][batch * kvHeads * ownCapacity * headDim]
     private float[][] spareKeys, spareValues; // reorder copies into these, then swaps
     private int length;
     private boolean frozen;
@@ -90,7 +92,7 @@ public final class ArrayKvCache implements KvCache {
             if (sourceRows[i] < 0 || sourceRows[i] >= batch) throw new IllegalArgumentException("reorder: no row " + sourceRows[i] + " in " + batch);
             identity &= sourceRows[i] == i;
         }
-        int own = (length - prefixLength) * headDim; // per head
+        int own = length - prefixLength;
         if (identity || own == 0) return;
         if (spareKeys == null) {
             spareKeys = new float[layers][keys[0].length];
@@ -101,8 +103,9 @@ public final class ArrayKvCache implements KvCache {
             for (int i = 0; i < batch; i++) {
                 for (int g = 0; g < kvHeads; g++) {
                     int from = (sourceRows[i] * kvHeads + g) * headSize, to = (i * kvHeads + g) * headSize;
-                    System.arraycopy(keys[l], from, spareKeys[l], to, own);
-                    System.arraycopy(values[l], from, spareValues[l], to, own);
+                    System.arraycopy(values[l], from, spareValues[l], to, own * headDim);
+                    for (int d = 0; d < headDim; d++)
+                        System.arraycopy(keys[l], from + d * ownCapacity, spareKeys[l], to + d * ownCapacity, own);
                 }
             }
         }
@@ -126,10 +129,11 @@ public final class ArrayKvCache implements KvCache {
      * {@code position} (not yet counted in length).
      */
     void put(int layer, int row, int position, float[] k, int kOff, float[] v, int vOff) {
+        int p = position - prefixLength;
         for (int g = 0; g < kvHeads; g++) {
-            int at = ((row * kvHeads + g) * ownCapacity + position - prefixLength) * headDim;
-            System.arraycopy(k, kOff + g * headDim, keys[layer], at, headDim);
-            System.arraycopy(v, vOff + g * headDim, values[layer], at, headDim);
+            int head = (row * kvHeads + g) * ownCapacity * headDim;
+            System.arraycopy(v, vOff + g * headDim, values[layer], head + p * headDim, headDim);
+            for (int d = 0; d < headDim; d++) keys[layer][head + d * ownCapacity + p] = k[kOff + g * headDim + d];
         }
     }
 
@@ -141,7 +145,7 @@ public final class ArrayKvCache implements KvCache {
     /** The spans holding positions [0, positions) of key/value head {@code head} of {@code row} at {@code layer}: the shared prefix first. */
     Attention.Span[] spans(int layer, int row, int head, int positions) {
         int at = (row * kvHeads + head) * ownCapacity * headDim;
-        Attention.Span own = new Attention.Span(keys[layer], values[layer], at, headDim, positions - prefixLength);
+        Attention.Span own = new Attention.Span(keys[layer], at, ownCapacity, values[layer], at, headDim, positions - prefixLength);
         if (prefix == null) return new Attention.Span[] {own};
         Attention.Span[] shared = prefix.spans(layer, 0, head, prefixLength);
         Attention.Span[] all = Arrays.copyOf(shared, shared.length + 1);

@@ -154,7 +154,7 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             float[] scores = new float[total];
             for (int t = 0; t < step.tokens(); t++) {
                 int at = (b * step.tokens() + t) * width + h * headDim;
-                Attention.attend(q, at, headDim, scale, spans, 0, step.past() + t + 1,
+                Attention.attend(q, at, headDim, scale, spans, step.past() + t + 1,
                         step.mask(), b * total, scores, out, at);
             }
         });

@@ -48,7 +48,8 @@ public final class OptDecoder extends DecoderBase {
         if (hidden % heads != 0) throw new IllegalArgumentException(c.file() + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         boolean normBefore = c.bool("do_layer_norm_before", true);
         boolean bias = c.bool("enable_bias", true), affine = c.bool("layer_norm_elementwise_affine", true);
-        String p = w.has("model.decoder.embed_tokens.weight") || !w.has("decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
+        // most checkpoints name tensors model.decoder.*; some (the published opt-350m) drop the "model."
+        String p = w.has("decoder.embed_tokens.weight") && !w.has("model.decoder.embed_tokens.weight") ? "decoder." : "model.decoder.";
         TensorView embedTokens = w.matrix(p + "embed_tokens.weight", vocab, inputWidth);
         Linear projectIn = null, projectOut = null;
         if (inputWidth != hidden) {

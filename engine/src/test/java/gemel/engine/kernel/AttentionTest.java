@@ -42,7 +42,7 @@ class AttentionTest {
     @Test
     void selfAttentionMatchesTheDefinition() {
         Random random = new Random(5);
-        int[][] shapes = {{1, 1, 1, 4}, {7, 4, 2, 8}, {13, 6, 3, 5}, {70, 2, 1, 17}, {9, 3, 3, 16}};
+        int[][] shapes = {{1, 1, 1, 4}, {7, 4, 2, 8}, {13, 6, 3, 5}, {70, 2, 1, 17}, {9, 3, 3, 16}, {20, 2, 1, 80}, {3, 2, 2, 128}};
         for (int[] s : shapes) {
             int tokens = s[0], heads = s[1], kvHeads = s[2], hd = s[3];
             float[] q = TestTensors.gaussian(random, tokens * heads * hd, 1);
@@ -63,30 +63,43 @@ class AttentionTest {
         }
     }
 
+    /** Keys [positions, kvWidth] row-major, stored dimension-major for one head as spans want them. */
+    private static float[] keysOfHead(float[] k, int positions, int kvWidth, int headOffset, int hd, int from, int to, int pad) {
+        float[] out = new float[pad + hd * (to - from)];
+        for (int j = from; j < to; j++) {
+            for (int d = 0; d < hd; d++) out[pad + d * (to - from) + j - from] = k[j * kvWidth + headOffset + d];
+        }
+        return out;
+    }
+
     @Test
     void spansAndScalarTwinAgreeWithOneContiguousSpan() {
         Random random = new Random(6);
-        int positions = 23, kvWidth = 3 * 8, hd = 8;
-        float[] k = TestTensors.gaussian(random, positions * kvWidth, 1), v = TestTensors.gaussian(random, positions * kvWidth, 1);
-        // the same positions split into a prefix span and a second span stored at an offset in other arrays
-        int split = 9;
-        float[] k2 = new float[5 + (positions - split) * kvWidth], v2 = new float[k2.length];
-        System.arraycopy(k, split * kvWidth, k2, 5, (positions - split) * kvWidth);
-        System.arraycopy(v, split * kvWidth, v2, 5, (positions - split) * kvWidth);
-        Attention.Span[] whole = {new Attention.Span(k, v, 0, kvWidth, positions)};
-        Attention.Span[] parts = {new Attention.Span(k, v, 0, kvWidth, split), new Attention.Span(k2, v2, 5, kvWidth, positions - split)};
-        float[] q = TestTensors.gaussian(random, hd, 1);
-        int[] mask = new int[positions];
-        for (int j = 0; j < positions; j++) mask[j] = j % 5 == 1 ? 0 : 1;
-        float[] a = new float[hd], b = new float[hd], c = new float[hd], scores = new float[positions];
-        for (int visible : new int[] {1, 8, 9, 10, positions}) {
-            Attention.attend(q, 0, hd, 0.3f, whole, 2 * hd, visible, mask, 0, scores, a, 0);
-            Attention.attend(q, 0, hd, 0.3f, parts, 2 * hd, visible, mask, 0, scores, b, 0);
-            Attention.attendScalar(q, 0, hd, 0.3f, parts, 2 * hd, visible, mask, 0, scores, c, 0);
-            assertTrue(TestTensors.maxAbsDiff(a, b, hd) < 1e-6 && TestTensors.maxAbsDiff(a, c, hd) < 1e-5, "visible " + visible);
+        int kvWidth = 3 * 24, hd = 24, head = 2 * hd;
+        for (int positions : new int[] {23, 150}) {
+            float[] k = TestTensors.gaussian(random, positions * kvWidth, 1), v = TestTensors.gaussian(random, positions * kvWidth, 1);
+            // the same positions as one span, and split into a prefix span and a second span stored at offsets in other arrays
+            int split = 9;
+            Attention.Span[] whole = {new Attention.Span(keysOfHead(k, positions, kvWidth, head, hd, 0, positions, 0), 0, positions, v, head, kvWidth, positions)};
+            float[] v2 = new float[5 + (positions - split) * hd];
+            for (int j = split; j < positions; j++) System.arraycopy(v, j * kvWidth + head, v2, 5 + (j - split) * hd, hd);
+            Attention.Span[] parts = {
+                    new Attention.Span(keysOfHead(k, positions, kvWidth, head, hd, 0, split, 0), 0, split, v, head, kvWidth, split),
+                    new Attention.Span(keysOfHead(k, positions, kvWidth, head, hd, split, positions, 3), 3, positions - split, v2, 5, hd, positions - split)};
+            float[] q = TestTensors.gaussian(random, hd, 1);
+            int[] mask = new int[positions];
+            for (int j = 0; j < positions; j++) mask[j] = j % 5 == 1 ? 0 : 1;
+            float[] a = new float[hd], b = new float[hd], c = new float[hd], scores = new float[positions];
+            for (int visible : new int[] {1, 2, 8, 9, 10, 70, positions}) {
+                if (visible > positions) continue;
+                Attention.attend(q, 0, hd, 0.3f, whole, visible, mask, 0, scores, a, 0);
+                Attention.attend(q, 0, hd, 0.3f, parts, visible, mask, 0, scores, b, 0);
+                Attention.attendScalar(q, 0, hd, 0.3f, parts, visible, mask, 0, scores, c, 0);
+                assertTrue(TestTensors.maxAbsDiff(a, b, hd) < 1e-5 && TestTensors.maxAbsDiff(a, c, hd) < 1e-5, positions + " positions, visible " + visible);
+            }
+            int[] allPadding = new int[positions];
+            Attention.attend(q, 0, hd, 1, whole, positions, allPadding, 0, scores, a, 0);
+            for (float x : a) assertEquals(0, x, "a query that sees nothing gets zeros");
         }
-        int[] allPadding = new int[positions];
-        Attention.attend(q, 0, hd, 1, whole, 0, positions, allPadding, 0, scores, a, 0);
-        for (float x : a) assertEquals(0, x, "a query that sees nothing gets zeros");
     }
 }

@@ -42,6 +42,28 @@ class MatMulTest {
         compare(random, DType.BF16, 70, 2050, 9, true);  // several token blocks per chunk
     }
 
+    /** Selecting one column with a one-hot input returns each stored weight exactly, in both the decode and the tiled path. */
+    @Test
+    void storedValuesComeThroughExactlyInfinitiesAndNansIncluded() {
+        float[] specials = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 65504f, -65504f, 5.9604645e-8f, -6.1035156e-5f,
+                0f, 1.5f, 1f, 3.140625f, -0.333251953125f, 1e-7f, 2048f, 0.5f, -7f};
+        int rows = specials.length, in = 35, column = 19;
+        for (DType dtype : DType.values()) {
+            float[] values = TestTensors.gaussian(new Random(9), rows * in, 1);
+            for (int r = 0; r < rows; r++) values[r * in + column] = specials[r];
+            TensorView w = TestTensors.of("w", dtype, values, rows, in);
+            for (int tokens : new int[] {1, 5, 12}) {
+                float[] x = new float[tokens * in], out = new float[tokens * rows];
+                for (int t = 0; t < tokens; t++) x[t * in + column] = 1;
+                MatMul.multiply(x, tokens, w, null, out);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < rows; r++)
+                        assertEquals(w.get((long) r * in + column), out[t * rows + r], dtype + " tokens " + tokens + " row " + r);
+                }
+            }
+        }
+    }
+
     @Test
     void scalarTwinIsTheDefinition() {
         // x = [[1, 2], [3, -1]], w = [[1, 0], [2, 1], [-1, 4]], bias = [0.5, 0, -1]

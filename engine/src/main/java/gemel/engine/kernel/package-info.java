@@ -1,0 +1,8 @@
+/**
+ * The numeric kernels every model of the engine is built from: the product of fp32 activations with a
+ * stored weight (F32, F16 or BF16, converted block by block, never whole), norms, softmax, rotary
+ * positions, activations and attention. Activations are plain {@code float[]} in row-major order with
+ * their shapes in the comments; each vector kernel has a scalar twin that tests use as its oracle.
+ * Parallel work runs on one shared pool ({@link gemel.engine.kernel.Parallel}).
+ */
+package gemel.engine.kernel;
