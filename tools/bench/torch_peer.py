@@ -102,10 +102,10 @@ def decoders(plan, log, name, logits_dir):
         embeds = table[ids[start:end]][None]
         mask = torch.ones(1, end, dtype=torch.int64)
         if model["family"] == "opt":
-            logits = reference.opt_logits(cfg, w, embeds, mask, cache=cache, last_only=True)
+            logits = reference.opt_logits(cfg, w, embeds, mask, logit_rows=[-1], cache=cache)
         else:
             positions = torch.arange(start, end)[None]
-            logits = reference.llama_logits(cfg, w, embeds, mask, positions, cache=cache, last_only=True)
+            logits = reference.llama_logits(cfg, w, embeds, mask, positions, logit_rows=[-1], cache=cache)
         return logits[0, -1]
 
     def save(point, logits):

@@ -4,20 +4,16 @@ import gemel.data.ConvertedData;
 import gemel.data.MimicConverter;
 import gemel.data.WikiDiverseConverter;
 import gemel.data.WikiMelConverter;
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.MelDataset;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.DemosFile;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.ProgressMeter;
 import gemel.demos.SentenceEncoder;
 import gemel.features.FeatureStore;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.Hdf5ImageFeatures;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,23 +38,6 @@ public final class ConvertCommand implements Runnable {
     @Override
     public void run() { spec.commandLine().usage(System.out); }
 
-    /** One conversion step that may fail on bad input. */
-    @FunctionalInterface
-    private interface Step {
-        void run() throws IOException;
-    }
-
-    /** Runs {@code step}; bad input ends with its message (which names the file and place) and exit code 1. */
-    private static int guarded(Step step) {
-        try {
-            step.run();
-            return 0;
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-            System.err.println("gemel convert: " + e.getMessage());
-            return 1;
-        }
-    }
-
     /** Reads a published layout. */
     @FunctionalInterface
     private interface Conversion {
@@ -65,7 +45,7 @@ public final class ConvertCommand implements Runnable {
     }
 
     private static int convertAndWrite(Conversion convert, Path out) {
-        return guarded(() -> {
+        return CommandErrors.guarded("convert", () -> {
             ConvertedData data = convert.run();
             List<Path> files = data.write(out);
             System.out.print(data.report());
@@ -144,7 +124,7 @@ public final class ConvertCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return guarded(this::copy);
+            return CommandErrors.guarded("convert", this::copy);
         }
 
         private void copy() throws IOException {
@@ -174,11 +154,11 @@ public final class ConvertCommand implements Runnable {
         @Option(names = "-n", defaultValue = "16", description = "demonstrations per record (default: ${DEFAULT-VALUE})")
         int n;
 
-        @Option(names = "--encoder", description = "folder with model.onnx + tokenizer.json (default: all-MiniLM-L6-v2, built in)")
-        Path encoderDir;
+        @Mixin
+        SentenceEncoderOptions sentences;
 
-        @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of a --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-        PoolingMode pooling;
+        @Mixin
+        RecordOptions records;
 
         @Option(names = "--cache", description = "folder of cached training embeddings (default: beside the training file)")
         Path cache;
@@ -187,21 +167,19 @@ public final class ConvertCommand implements Runnable {
         Path out;
 
         @Override
-        public Integer call() { return guarded(this::retrieve); }
+        public Integer call() { return CommandErrors.guarded("convert", this::retrieve); }
 
         private void retrieve() throws IOException {
-            MelDataset training = MelJsonlReader.strict().read(train);
-            System.err.println(training.report().summary());
-            SentenceEncoder encoder = encoderDir == null ? OnnxSentenceEncoder.allMiniLmL6V2()
-                    : OnnxSentenceEncoder.fromFolder(encoderDir, pooling);
+            if (queries == null) records.refuseKeepNil("without --queries the training records, which drop NIL, are the queries");
+            MelDataset training = records.training(train);
+            SentenceEncoder encoder = sentences.open();
             Path cacheDir = cache != null ? cache : train.toAbsolutePath().getParent().resolve("embeddings");
             DemoRetriever retriever = DemoRetriever.build(training.examples(), encoder, new EmbeddingCache(cacheDir), System.err);
             List<int[]> demos;
             if (queries == null) {
                 demos = retriever.forTrainingSet(n, System.err);
             } else {
-                MelDataset q = MelJsonlReader.strict().read(queries);
-                System.err.println(q.report().summary());
+                MelDataset q = records.evaluated(queries);
                 demos = retriever.forQueries(q.examples(), n, System.err);
             }
             DemosFile.write(out, demos);

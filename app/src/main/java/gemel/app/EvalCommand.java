@@ -2,7 +2,6 @@ package gemel.app;
 
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemosFile;
 import gemel.eval.DemonstrationPool;
 import gemel.eval.Evaluation;
@@ -23,8 +22,8 @@ import picocli.CommandLine.Option;
 
 /** {@code gemel eval}: exact-match accuracy on a data file, with every prediction written out. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Link every record of a data file and print the exact-match accuracy (NIL records dropped, as the reference does); "
-                + "write one JSON line per evaluated record to --out.")
+        description = "Link every record of a data file and print the exact-match accuracy (NIL records dropped as the reference does, "
+                + "or kept with --keep-nil and correct when the answer is NIL); write one JSON line per evaluated record to --out.")
 final class EvalCommand implements Callable<Integer> {
     @Mixin
     LinkerOptions options;
@@ -54,8 +53,7 @@ final class EvalCommand implements Callable<Integer> {
     private void evaluate() throws IOException {
         if (options.features == null) throw new IllegalArgumentException("--features is required");
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
-        MelDataset dataSet = MelJsonlReader.strict().read(data);
-        System.err.println(dataSet.report().summary());
+        MelDataset dataSet = options.records.evaluated(data);
         List<MelExample> records = dataSet.examples();
         if (limit != null && limit < records.size()) records = records.subList(0, limit);
         MelDataset training = options.training("to draw demonstrations from");
@@ -65,6 +63,10 @@ final class EvalCommand implements Callable<Integer> {
             if (fixed.size() < records.size())
                 throw new IllegalArgumentException(demosFile + " has " + fixed.size() + " lines, fewer than the " + records.size()
                         + " records evaluated from " + data);
+            // a file with a line per record of a longer --data was made for another data file
+            if (fixed.size() > dataSet.size())
+                throw new IllegalArgumentException(demosFile + " has " + fixed.size() + " lines but " + data + " has only " + dataSet.size()
+                        + " records: it was made for another data file");
         }
         try (ImageFeatures features = ImageFeatures.open(options.features)) {
             FeatureLookup lookup = FeatureLookup.resolve(features, records, MelExample::imageKey, missingFeatures);
@@ -72,27 +74,32 @@ final class EvalCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "%,d records without an image feature (%s)%n", lookup.missingItems(), missingFeatures);
             List<MelExample> kept = new ArrayList<>(lookup.keptIndices().length);
             for (int i : lookup.keptIndices()) kept.add(records.get(i));
-            List<int[]> demos;
-            if (fixed != null) {
-                List<int[]> all = fixed;
-                demos = Arrays.stream(lookup.keptIndices()).mapToObj(all::get).toList();
-            } else {
-                demos = options.demos == 0 ? kept.stream().map(r -> new int[0]).toList()
-                        : options.retriever(training, options.sentenceEncoder()).forQueries(kept, options.demos, System.err);
-            }
-            if (saveDemos != null) {
-                // one line per record of the evaluated range, as a demos file is read: records left out get none
-                int[][] perRecord = new int[records.size()][0];
-                for (int k = 0; k < demos.size(); k++) perRecord[lookup.keptIndices()[k]] = demos.get(k);
-                DemosFile.write(saveDemos, Arrays.asList(perRecord));
-            }
-            DemonstrationPool pool = new DemonstrationPool(training.examples(), features, missingFeatures == MissingFeaturePolicy.ZERO_VECTOR);
+            // the model, mapper and tree are checked before demonstrations are retrieved (minutes of embedding on real data)
             try (LinkerOptions.Loaded loaded = options.load(System.err)) {
-                Evaluation result = Evaluation.run(loaded.linker(), kept, lookup.vectors(), demos, pool, options.parallel, System.err);
-                PredictionsWriter.write(out, result.predictions());
-                System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * result.accuracy(), result.correct(), result.evaluated());
-                System.out.println("wrote " + out);
+                evaluate(records, kept, lookup, fixed, training, features, loaded);
             }
         }
+    }
+
+    private void evaluate(List<MelExample> records, List<MelExample> kept, FeatureLookup lookup, List<int[]> fixed, MelDataset training,
+                      ImageFeatures features, LinkerOptions.Loaded loaded) throws IOException {
+        List<int[]> demos;
+        if (fixed != null) {
+            demos = Arrays.stream(lookup.keptIndices()).mapToObj(fixed::get).toList();
+        } else {
+            demos = options.demos == 0 ? kept.stream().map(r -> new int[0]).toList()
+                    : options.retriever(training, options.sentenceEncoder()).forQueries(kept, options.demos, System.err);
+        }
+        if (saveDemos != null) {
+            // one line per record of the evaluated range, as a demos file is read: records left out get none
+            int[][] perRecord = new int[records.size()][0];
+            for (int k = 0; k < demos.size(); k++) perRecord[lookup.keptIndices()[k]] = demos.get(k);
+            DemosFile.write(saveDemos, Arrays.asList(perRecord));
+        }
+        DemonstrationPool pool = new DemonstrationPool(training.examples(), features, missingFeatures == MissingFeaturePolicy.ZERO_VECTOR);
+        Evaluation result = Evaluation.run(loaded.linker(), kept, lookup.vectors(), demos, pool, options.parallel, System.err);
+        PredictionsWriter.write(out, result.predictions());
+        System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * result.accuracy(), result.correct(), result.evaluated());
+        System.out.println("wrote " + out);
     }
 }

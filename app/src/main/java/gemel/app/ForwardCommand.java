@@ -1,11 +1,8 @@
 package gemel.app;
 
-import gemel.engine.config.HfConfig;
 import gemel.engine.grad.InputGradients;
-import gemel.engine.io.Checkpoint;
 import gemel.engine.io.NpyArray;
 import gemel.engine.io.NpyFile;
-import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.DecoderInput;
 import gemel.engine.model.Decoders;
@@ -77,7 +74,7 @@ public final class ForwardCommand implements Callable<Integer> {
             NpyFile.write(out, new long[] {tokens, lm.shape().vocabSize()}, logits);
             spec.commandLine().getOut().printf("%s: logits [%d, %d] written to %s (%d tokens in %.2f s)%n",
                     lm.shape().architecture(), tokens, lm.shape().vocabSize(), out, tokens, seconds);
-            if (labels != null) writeGradient(embeds, tokens, lm.shape().inputWidth());
+            if (labels != null) writeGradient(lm, embeds, tokens);
             return 0;
         } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("gemel forward: " + e.getMessage());
@@ -86,21 +83,20 @@ public final class ForwardCommand implements Callable<Integer> {
     }
 
     /** Loss of {@link #labels} and its gradient with respect to the input embeddings, written to {@link #gradOut}. */
-    private void writeGradient(float[] embeds, int tokens, int width) {
+    private void writeGradient(CausalLM lm, float[] embeds, int tokens) {
         NpyArray l = NpyFile.read(labels);
         if (l.elementCount() != tokens || !(l.rank() == 1 || l.rank() == 2 && l.dim(0) == 1))
             throw new IllegalArgumentException(labels + ": labels must be [" + tokens + "] integers, found " + l);
         int[] ids = l.ints();
-        try (WeightSource weights = Checkpoint.open(model)) {
-            InputGradients gradients = InputGradients.of(HfConfig.load(model), weights, recompute);
-            long start = System.nanoTime();
-            InputGradients.Result r = gradients.compute(embeds, 1, tokens, null, null, ids);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            NpyFile.write(gradOut, new long[] {tokens, width}, r.gradientsAsFloats());
-            spec.commandLine().getOut().printf(Locale.ROOT, "loss %.6f over %d target tokens; d loss / d inputs_embeds [%d, %d] written to %s (%.2f s, "
-                            + "activations %.1f MB with recompute, %.1f MB without)%n", r.loss(), r.targets(), tokens, width, gradOut, seconds,
-                    gradients.activationBytes(1, tokens, true) / 1e6, gradients.activationBytes(1, tokens, false) / 1e6);
-        }
+        int width = lm.shape().inputWidth();
+        InputGradients gradients = InputGradients.of(lm, recompute);
+        long start = System.nanoTime();
+        InputGradients.Result r = gradients.compute(embeds, 1, tokens, null, null, ids);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        NpyFile.write(gradOut, new long[] {tokens, width}, r.gradients());
+        spec.commandLine().getOut().printf(Locale.ROOT, "loss %.6f over %d target tokens; d loss / d inputs_embeds [%d, %d] written to %s (%.2f s, "
+                        + "activations %.1f MB with recompute, %.1f MB without)%n", r.loss(), r.targets(), tokens, width, gradOut, seconds,
+                gradients.activationBytes(1, tokens, true) / 1e6, gradients.activationBytes(1, tokens, false) / 1e6);
     }
 
     /** [tokens, width] (or [1, tokens, width]) float32 embeddings; any other shape is an error naming the file. */

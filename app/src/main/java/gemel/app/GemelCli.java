@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 IndexCommand.class,
                 LinkCommand.class,
+                ServeCommand.class,
                 EvalCommand.class,
                 TrainCommand.class,
                 DemoCommand.class,

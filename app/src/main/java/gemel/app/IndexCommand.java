@@ -1,10 +1,8 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.EmbeddingCache;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
@@ -18,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gemel index}: the entity tree of a knowledge base for one model, and the training mentions' embeddings. */
@@ -34,11 +33,11 @@ final class IndexCommand implements Callable<Integer> {
     @Option(names = "--train", description = "training JSON lines whose mentions are embedded for demonstration retrieval")
     Path train;
 
-    @Option(names = "--encoder", description = "sentence encoder folder (model.onnx + tokenizer.json); default: all-MiniLM-L6-v2, built in")
-    Path encoder;
+    @Mixin
+    SentenceEncoderOptions encoder;
 
-    @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of an --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    PoolingMode pooling;
+    @Mixin
+    RecordOptions records;
 
     @Option(names = "--out", required = true, description = "the index folder to write")
     Path out;
@@ -47,16 +46,16 @@ final class IndexCommand implements Callable<Integer> {
     public Integer call() { return CommandErrors.guarded("index", this::build); }
 
     private void build() throws IOException {
+        records.refuseKeepNil("--train records are shown as demonstrations, which a NIL record cannot be");
         KnowledgeBase knowledgeBase = KnowledgeBase.read(kb);
         try (CausalLM lm = Decoders.load(HfConfig.load(model), Checkpoint.open(model))) {
             EntityTree tree = LinkIndex.build(out, Tokenizer.load(model), lm.shape(), knowledgeBase, System.err);
             System.out.printf(Locale.ROOT, "wrote %s: %,d names, %,d nodes%n", out.resolve(LinkIndex.TREE), tree.entryCount(), tree.nodeCount());
         }
         if (train != null) {
-            MelDataset training = MelJsonlReader.strict().read(train);
-            System.err.println(training.report().summary());
+            MelDataset training = records.training(train);
             EmbeddingCache cache = new EmbeddingCache(LinkerOptions.embeddingsDir(out, train));
-            var sentences = LinkerOptions.sentenceEncoder(encoder, pooling);
+            var sentences = encoder.open();
             var mentions = training.examples().stream().map(MelExample::mention).toList();
             float[][] embedded = cache.embeddings(sentences, mentions, System.err);
             System.out.printf(Locale.ROOT, "wrote %s: %,d training mentions embedded by %s%n", cache.fileFor(sentences, mentions),

@@ -3,17 +3,9 @@ package gemel.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.MelDataset;
-import gemel.demos.DemoRetriever;
-import gemel.demos.EmbeddingCache;
 import gemel.demos.ProgressMeter;
-import gemel.demos.SentenceEncoder;
-import gemel.eval.DemonstrationPool;
 import gemel.eval.PredictionsWriter;
-import gemel.engine.vision.ClipImageProcessor;
-import gemel.engine.vision.ClipVisionEncoder;
 import gemel.engine.vision.ImageDecoder;
-import gemel.features.ImageFeatures;
 import gemel.link.Demonstration;
 import gemel.link.LinkQuery;
 import gemel.link.LinkResult;
@@ -78,57 +70,25 @@ final class LinkCommand implements Callable<Integer> {
     private void link() throws IOException {
         List<Mention> mentions = input.file != null ? read(input.file)
                 : List.of(new Mention(input.one.text, input.one.mention, input.one.image, "--image"));
-        if (options.features == null && clip == null && !options.noImage)
-            throw new IllegalArgumentException("--features (image keys) or --clip (image files) is needed for the images, or --no-image to link without them");
-        try (LinkerOptions.Loaded loaded = options.load(System.err);
-             ImageFeatures features = options.features == null ? null : ImageFeatures.open(options.features);
-             ClipVisionEncoder encoder = clip == null || options.noImage ? null : ClipVisionEncoder.load(clip)) {
+        try (LinkSession session = LinkSession.open(options, clip, ImageDecoder.pillowLimits(), options.topK, System.err)) {
             List<float[]> images = new ArrayList<>(mentions.size());
-            ClipImageProcessor processor = encoder == null ? null : ClipImageProcessor.load(clip);
-            ImageDecoder decoder = ImageDecoder.pillowLimits();
-            for (Mention m : mentions) images.add(encoder != null ? encode(encoder, processor, decoder, m) : image(features, m));
-            List<List<Demonstration>> demos = demonstrations(mentions, features);
+            for (Mention m : mentions) images.add(image(session, m));
+            List<List<Demonstration>> demos = session.demonstrations(mentions.stream().map(Mention::mention).toList());
             List<LinkQuery> queries = new ArrayList<>(mentions.size());
             for (int i = 0; i < mentions.size(); i++)
                 queries.add(new LinkQuery(mentions.get(i).text(), mentions.get(i).mention(), images.get(i), demos.get(i)));
-            List<LinkResult> results = loaded.linker().linkAll(queries, options.parallel,
+            List<LinkResult> results = session.linker().linkAll(queries, options.parallel,
                     mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null);
             for (int i = 0; i < results.size(); i++) print(mentions.get(i), results.get(i));
         }
     }
 
-    /** The image feature of a mention; zeros stand in under --no-image (the linker replaces them anyway). */
-    private float[] image(ImageFeatures features, Mention m) {
-        if (options.noImage) return new float[0];
-        if (m.imageKey() == null) throw new IllegalArgumentException(m.where() + ": no image key (give --image KEY, or --no-image)");
-        float[] f = features.find(m.imageKey());
-        if (f == null) throw new IllegalArgumentException(m.where() + ": no image feature for '" + m.imageKey() + "' in " + options.features);
-        return f;
-    }
-
-    /** The pooled CLIP feature [hidden] of a mention's image file. */
-    private static float[] encode(ClipVisionEncoder encoder, ClipImageProcessor processor, ImageDecoder decoder, Mention m) throws IOException {
-        if (m.imageKey() == null) throw new IllegalArgumentException(m.where() + ": no image file (give --image FILE, or --no-image)");
-        Path file = Path.of(m.imageKey());
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(m.where() + ": no image file " + file);
-        return encoder.encode(processor.pixelValues(decoder.read(file)), 1, false).pooled();
-    }
-
-    /** Retrieved demonstrations per mention when --train is given and --demos > 0; none otherwise. */
-    private List<List<Demonstration>> demonstrations(List<Mention> mentions, ImageFeatures features) throws IOException {
-        if (options.train == null || options.demos == 0) {
-            if (options.train == null && options.demos > 0) System.err.println("no --train: linking without demonstrations");
-            return mentions.stream().map(m -> List.<Demonstration>of()).toList();
-        }
-        if (features == null) throw new IllegalArgumentException("--features is needed for the demonstrations' images");
-        MelDataset training = options.training("for demonstrations");
-        SentenceEncoder sentences = options.sentenceEncoder();
-        DemoRetriever retriever = options.retriever(training, sentences);
-        DemonstrationPool pool = new DemonstrationPool(training.examples(), features, false);
-        float[][] embedded = EmbeddingCache.embed(sentences, mentions.stream().map(Mention::mention).toList(), null);
-        List<List<Demonstration>> out = new ArrayList<>(mentions.size());
-        for (float[] e : embedded) out.add(pool.demonstrations(retriever.forEmbedding(e, options.demos)));
-        return out;
+    /** The image feature of a mention: its file encoded with --clip, else its key in --features. */
+    private float[] image(LinkSession session, Mention m) throws IOException {
+        if (session.ignoresImages()) return session.noImage();
+        if (m.imageKey() == null)
+            throw new IllegalArgumentException(m.where() + ": no image " + (session.hasClip() ? "file" : "key") + " (give --image, or --no-image)");
+        return session.hasClip() ? session.imageFromFile(Path.of(m.imageKey()), m.where()) : session.imageByKey(m.imageKey(), m.where());
     }
 
     private void print(Mention m, LinkResult r) throws IOException {

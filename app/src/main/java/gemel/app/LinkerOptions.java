@@ -1,12 +1,9 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelDataset;
-import gemel.data.MelJsonlReader;
 import gemel.demos.DemoRetriever;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
@@ -22,6 +19,7 @@ import gemel.link.LinkerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options {@code link} and {@code eval} share: model, mapper, knowledge base, index, decoding and demonstrations. */
@@ -71,27 +69,31 @@ final class LinkerOptions {
     @Option(names = "--demos", defaultValue = "16", description = "demonstrations per mention, retrieved from --train (default: ${DEFAULT-VALUE}; 0 for none)")
     int demos;
 
-    @Option(names = "--encoder", description = "sentence encoder folder (model.onnx + tokenizer.json) for retrieval; default: all-MiniLM-L6-v2, built in")
-    Path encoder;
+    @Mixin
+    SentenceEncoderOptions encoderOptions;
 
-    @Option(names = "--pooling", defaultValue = "CLS", description = "pooling of an --encoder folder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    PoolingMode pooling;
+    @Mixin
+    RecordOptions records;
 
     /** The model with everything the linker needs; closing it releases the model's weights. */
-    record Loaded(CausalLM model, Linker linker) implements AutoCloseable {
+    record Loaded(CausalLM model, Linker linker, int knowledgeBaseSize) implements AutoCloseable {
         @Override
         public void close() { model.close(); }
     }
 
-    LinkerSettings settings() {
-        return new LinkerSettings(new DecodingOptions(beams, maxNewTokens, lengthPenalty, !noTree, topK),
+    /** The settings of these options returning {@code keep} beams per query. */
+    LinkerSettings settings(int keep) {
+        return new LinkerSettings(new DecodingOptions(beams, maxNewTokens, lengthPenalty, !noTree, keep),
                 nilThreshold == null ? Double.NEGATIVE_INFINITY : nilThreshold, noImage);
     }
 
     /** Loads the model, its tokenizer, the knowledge base, the entity tree (from --index or built) and the mapper. */
-    Loaded load(PrintStream log) throws IOException {
+    Loaded load(PrintStream log) throws IOException { return load(log, topK); }
+
+    /** As {@link #load(PrintStream)}, the linker returning {@code keep} beams per query. */
+    Loaded load(PrintStream log, int keep) throws IOException {
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be >= 1, got " + parallel);
-        LinkerSettings settings = settings();
+        LinkerSettings settings = settings(keep);
         KnowledgeBase knowledgeBase = KnowledgeBase.read(kb);
         log.printf("knowledge base: %,d entities, %,d distinct names (%s)%n", knowledgeBase.size(), knowledgeBase.names().size(), kb);
         CausalLM lm = Decoders.load(HfConfig.load(model), Checkpoint.open(model));
@@ -99,19 +101,17 @@ final class LinkerOptions {
             Tokenizer tokenizer = Tokenizer.load(model);
             FeatureMapper featureMapper = FeatureMapper.load(mapper, lm.shape());
             EntityTree tree = LinkIndex.tree(index, tokenizer, lm.shape(), knowledgeBase, log);
-            return new Loaded(lm, Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings));
+            return new Loaded(lm, Linker.forKnowledgeBase(lm, tokenizer, featureMapper, tree, knowledgeBase, settings), knowledgeBase.size());
         } catch (IOException | RuntimeException e) {
             lm.close();
             throw e;
         }
     }
 
-    /** The training records (NIL dropped, bad lines refused), or an error when --train is missing. */
+    /** The training records (NIL dropped, bad lines as --bad-lines says), or an error when --train is missing. */
     MelDataset training(String why) throws IOException {
         if (train == null) throw new IllegalArgumentException("--train is needed " + why);
-        MelDataset set = MelJsonlReader.strict().read(train);
-        System.err.println(set.report().summary());
-        return set;
+        return records.training(train);
     }
 
     /** A retriever over the training mentions, their embeddings cached in the index (or beside the training file). */
@@ -120,11 +120,7 @@ final class LinkerOptions {
     }
 
     /** The encoder that embeds mentions for retrieval: --encoder, or the built-in all-MiniLM-L6-v2. */
-    SentenceEncoder sentenceEncoder() throws IOException { return sentenceEncoder(encoder, pooling); }
-
-    static SentenceEncoder sentenceEncoder(Path encoder, PoolingMode pooling) throws IOException {
-        return encoder == null ? OnnxSentenceEncoder.allMiniLmL6V2() : OnnxSentenceEncoder.fromFolder(encoder, pooling);
-    }
+    SentenceEncoder sentenceEncoder() throws IOException { return encoderOptions.open(); }
 
     static Path embeddingsDir(Path index, Path train) {
         return index != null ? index.resolve(LinkIndex.EMBEDDINGS) : train.toAbsolutePath().getParent().resolve("embeddings");

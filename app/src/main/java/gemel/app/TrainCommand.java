@@ -1,16 +1,12 @@
 package gemel.app;
 
-import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
-import gemel.data.MelJsonlReader;
 import gemel.demos.EmbeddingCache;
-import gemel.demos.OnnxSentenceEncoder;
 import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.InputGradients;
 import gemel.engine.io.Checkpoint;
-import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
 import gemel.engine.tokenizer.Tokenizer;
@@ -33,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -122,27 +119,27 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Mentions whose image has no feature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     MissingFeaturePolicy missing;
 
-    @Option(names = "--encoder", paramLabel = "DIR",
-            description = "Sentence encoder for demonstration retrieval: an ONNX folder (model.onnx + tokenizer.json), e.g. the paper's SimCSE; default all-MiniLM-L6-v2 in-process.")
-    Path encoder;
+    @Mixin
+    SentenceEncoderOptions sentenceEncoder;
 
-    @Option(names = "--pooling", defaultValue = "MEAN", description = "Pooling of --encoder: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    PoolingMode pooling;
+    @Mixin
+    RecordOptions records;
 
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintStream progress = System.err;
         try {
-            List<MelExample> trainSet = MelJsonlReader.strict().read(train).examples();
-            List<MelExample> devSet = dev == null ? List.of() : MelJsonlReader.strict().read(dev).examples();
+            records.refuseKeepNil("a NIL record names no entity to train on, and dev accuracy is measured as the reference does");
+            List<MelExample> trainSet = records.training(train).examples();
+            List<MelExample> devSet = dev == null ? List.of() : records.training(dev).examples();
             if (devLimit != null && devLimit < devSet.size()) devSet = devSet.subList(0, devLimit);
             KnowledgeBase knowledge = KnowledgeBase.read(kb);
             HfConfig config = HfConfig.load(model);
-            try (CausalLM lm = Decoders.load(config, Checkpoint.open(model)); WeightSource weights = Checkpoint.open(model);
+            try (CausalLM lm = Decoders.load(config, Checkpoint.open(model));
                  ImageFeatures images = ImageFeatures.open(features)) {
                 Tokenizer tokenizer = Tokenizer.load(model);
-                SentenceEncoder sentences = encoder == null ? OnnxSentenceEncoder.allMiniLmL6V2() : OnnxSentenceEncoder.fromFolder(encoder, pooling);
+                SentenceEncoder sentences = sentenceEncoder.open();
                 LinkingData data = LinkingData.of(trainSet, images, missing, sentences, new EmbeddingCache(out.resolve("cache")), progress);
                 PromptBuilder prompts = new PromptBuilder(tokenizer, imageTokens);
                 DevEvaluator evaluator = null;
@@ -154,7 +151,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 DevEvaluator devEvaluator = evaluator;
                 LinkingData.Queries devData = devQueries;
-                MapperTrainer trainer = new MapperTrainer(lm, InputGradients.of(config, weights, recompute), data.trainingSet(prompts, demos),
+                MapperTrainer trainer = new MapperTrainer(lm, InputGradients.of(lm, recompute), data.trainingSet(prompts, demos),
                         devEvaluator == null ? null : m -> devEvaluator.evaluate(devData, m, true).accuracy(),
                         new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed), progress);
                 progress.printf(Locale.ROOT, "training on %d mentions (%d demonstrations each), %d optimizer steps; dev: %d mentions%n",

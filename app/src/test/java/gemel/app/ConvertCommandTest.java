@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelJsonlReader;
 import gemel.features.ImageFeatures;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -35,6 +38,22 @@ class ConvertCommandTest {
         assertEquals(1, run("convert", "wikidiverse", "--split", "train=" + bad, "--out", out.resolve("o").toString()));
         assertTrue(Files.notExists(out.resolve("o")));
         assertEquals(2, run("convert", "mimic", "--out", out.toString()));   // picocli: missing --split
+    }
+
+    @Test
+    void aMissingFileIsNamedAsMissing(@TempDir Path out) {
+        Path nowhere = out.resolve("no-train.jsonl");
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = run("convert", "demos", "--train", nowhere.toString(), "--out", out.resolve("d.jsonl").toString());
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(1, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("gemel convert: no such file: " + nowhere), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -296,6 +296,32 @@ class LinkCommandsTest {
                 "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
         assertEquals(1, wrongMapper.code());
         assertTrue(wrongMapper.err().contains("feature mapper") && wrongMapper.err().contains("input width 24"), wrongMapper.err());
+        Path freshTrain = Files.createDirectories(dir.resolve("fresh")).resolve("train.jsonl");
+        Files.copy(train, freshTrain);
+        Run wrongMapperEval = run("eval", "--model", MODEL.toString(), "--mapper", otherMapper.toString(), "--kb", kb.toString(),
+                "--features", features.toString(), "--train", freshTrain.toString(), "--data", data.toString(), "--demos", "2", "--out", out.toString());
+        assertEquals(1, wrongMapperEval.code());
+        assertTrue(wrongMapperEval.err().contains("input width 24"), wrongMapperEval.err());
+        assertTrue(Files.notExists(freshTrain.resolveSibling("embeddings")), "refused before embedding the training mentions");
+
+        Path longDemos = dir.resolve("demos-of-another-file.jsonl");
+        DemosFile.write(longDemos, List.of(new int[] {0}, new int[] {1}, new int[] {2}, new int[] {3}, new int[] {0}, new int[] {1}));
+        Path notWritten = dir.resolve("not-written.jsonl");
+        Run mismatched = run(common("eval", "--data", data.toString(), "--demos-file", longDemos.toString(), "--out", notWritten.toString()));
+        assertEquals(1, mismatched.code());
+        assertTrue(mismatched.err().contains("6 lines") && mismatched.err().contains("5 records"), mismatched.err());
+        assertTrue(Files.notExists(notWritten));
+
+        Path nowhere = dir.resolve("no-such-kb.jsonl");
+        Run missingKb = run("link", "--model", MODEL.toString(), "--mapper", mapper.toString(), "--kb", nowhere.toString(),
+                "--features", features.toString(), "--text", "Paris at night", "--mention", "Paris", "--image", "q2");
+        assertEquals(1, missingKb.code());
+        assertTrue(missingKb.err().contains("no such file: " + nowhere), missingKb.err());
+        Path notAFolder = dir.resolve("out-is-a-file");
+        Files.writeString(notAFolder, "");
+        Run unwritable = run(common("eval", "--data", data.toString(), "--demos", "0", "--out", notAFolder.resolve("p.jsonl").toString()));
+        assertEquals(1, unwritable.code());
+        assertTrue(unwritable.err().contains("gemel eval: cannot write " + notAFolder.resolve("p.jsonl")), unwritable.err());
 
         Path index = dir.resolve("index-d");
         Path smallKb = dir.resolve("small-kb.txt");
@@ -304,5 +330,102 @@ class LinkCommandsTest {
         Run wrongIndex = run(common("link", "--index", index.toString(), "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
         assertEquals(1, wrongIndex.code());
         assertTrue(wrongIndex.err().contains("another knowledge base"), wrongIndex.err());
+    }
+
+    /**
+     * Records to evaluate with a malformed line (2), a line without 'golden' (4), a NIL record (5) and a mention not
+     * verbatim in its text (6).
+     */
+    private static Path untidyData() throws IOException {
+        Path file = dir.resolve("untidy.jsonl");
+        Files.writeString(file, String.join("\n",
+                "{\"text\": \"Larry waves at the crowd\", \"mention\": \"Larry\", \"img_name\": \"q0\", \"golden\": \"Q1\", \"target\": \"Larry Hagman\"}",
+                "{\"text\": \"Alan at Bletchley\", \"mention\": ",
+                "{\"text\": \"Alan at Bletchley\", \"mention\": \"Alan\", \"img_name\": \"q1\", \"golden\": \"Q4\", \"target\": \"Alan Turing\"}",
+                "{\"text\": \"Paris at night\", \"mention\": \"Paris\", \"img_name\": \"q2\", \"target\": \"Paris\"}",
+                "{\"text\": \"A stranger at the door\", \"mention\": \"stranger\", \"img_name\": \"q3\", \"golden\": \"NIL\", \"target\": \"NIL\"}",
+                "{\"text\": \"A portrait of Ada\", \"mention\": \"Lovelace\", \"img_name\": \"q4\", \"golden\": \"Q3\", \"target\": \"Ada Lovelace\"}")
+                + "\n");
+        return file;
+    }
+
+    @Test
+    void badLinesRefuseTheFileByDefaultNamingTheirLines() throws IOException {
+        Path out = dir.resolve("predictions-refused.jsonl");
+        Run eval = run(common("eval", "--data", untidyData().toString(), "--demos", "0", "--out", out.toString()));
+        assertEquals(1, eval.code(), eval.err());
+        assertTrue(eval.err().contains("2 bad line(s)"), eval.err());
+        assertTrue(eval.err().contains("1 x malformed JSON at line 2"), eval.err());
+        assertTrue(eval.err().contains("line 4: missing text field 'golden'"), eval.err());
+        assertTrue(Files.notExists(out));
+
+        Run typo = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "ignore", "--out", out.toString()));
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("expected reject or skip, got 'ignore'"), typo.err());
+    }
+
+    @Test
+    void skippedBadLinesAndDroppedNilRecordsAreReported() throws IOException {
+        Path out = dir.resolve("predictions-skip.jsonl");
+        Run eval = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "SKIP", "--demos", "0", "--out", out.toString()));
+        assertEquals(0, eval.code(), eval.err());
+        for (String reported : new String[] {"6 lines, 3 records kept", "1 x malformed JSON at line 2", "1 x missing or non-text required field at line 4",
+                "1 x NIL gold, dropped at line 5", "1 x mention not verbatim in text (kept) at line 6"})
+            assertTrue(eval.err().contains(reported), reported + " in:\n" + eval.err());
+        assertEquals(List.of("Larry", "Alan", "Lovelace"), jsonLines(out).stream().map(l -> l.get("mention").asText()).toList());
+    }
+
+    @Test
+    void keptNilRecordsAreEvaluatedInOrderAndRightOnlyWhenTheAnswerIsNil() throws IOException {
+        Path out = dir.resolve("predictions-nil.jsonl");
+        Run eval = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "skip", "--keep-nil", "--demos", "0", "--out", out.toString()));
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.err().contains("6 lines, 4 records kept"), eval.err());
+        List<JsonNode> lines = jsonLines(out);
+        assertEquals(List.of("Larry", "Alan", "stranger", "Lovelace"), lines.stream().map(l -> l.get("mention").asText()).toList());
+        JsonNode nil = lines.get(2);
+        assertEquals("NIL", nil.get("golden").asText());
+        // the tree only lets knowledge-base names out and no threshold is set: the answer is an entity, so wrong
+        assertTrue(!nil.get("nil").asBoolean() && !nil.get("correct").asBoolean(), nil.toString());
+
+        // mean log-probabilities are negative: a threshold of 1 makes every answer NIL
+        Path allNil = dir.resolve("predictions-all-nil.jsonl");
+        Run thresholded = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "skip", "--keep-nil", "--demos", "0",
+                "--nil-threshold", "1", "--out", allNil.toString()));
+        assertEquals(0, thresholded.code(), thresholded.err());
+        List<JsonNode> answers = jsonLines(allNil);
+        assertTrue(answers.get(2).get("nil").asBoolean() && answers.get(2).get("correct").asBoolean(), answers.get(2).toString());
+        long correct = answers.stream().filter(l -> l.get("correct").asBoolean()).count();
+        assertTrue(thresholded.out().contains("(" + correct + " / 4)"), thresholded.out());
+    }
+
+    @Test
+    void keepNilIsRefusedWhereRecordsAreOnlyTrainedOnOrShown() {
+        Run training = run("train", "--model", MODEL.toString(), "--train", train.toString(), "--features", features.toString(), "--kb", kb.toString(),
+                "--out", dir.resolve("run-nil").toString(), "--keep-nil");
+        assertEquals(1, training.code());
+        assertTrue(training.err().contains("--keep-nil does not apply here: a NIL record names no entity to train on"), training.err());
+        Run link = run(common("link", "--keep-nil", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
+        assertEquals(1, link.code());
+        assertTrue(link.err().contains("--keep-nil does not apply here"), link.err());
+        assertTrue(Files.notExists(dir.resolve("run-nil")));
+    }
+
+    @Test
+    void demosForKeptNilQueriesStayAlignedWithTheEvaluatedRecords() throws IOException {
+        Path demosFile = dir.resolve("demos-nil.jsonl");
+        Run demos = run("convert", "demos", "--train", train.toString(), "--queries", untidyData().toString(), "-n", "2", "--bad-lines", "skip",
+                "--keep-nil", "--cache", dir.resolve("cache-nil").toString(), "--out", demosFile.toString());
+        assertEquals(0, demos.code(), demos.err());
+        assertEquals(4, DemosFile.read(demosFile, 4).size(), "one line per kept query, the NIL record's included");
+        Path out = dir.resolve("predictions-nil-demos.jsonl");
+        Run eval = run(common("eval", "--data", untidyData().toString(), "--bad-lines", "skip", "--keep-nil", "--demos-file", demosFile.toString(),
+                "--out", out.toString()));
+        assertEquals(0, eval.code(), eval.err());
+        assertEquals(4, jsonLines(out).size());
+
+        Run noQueries = run("convert", "demos", "--train", train.toString(), "--keep-nil", "--out", dir.resolve("demos-refused.jsonl").toString());
+        assertEquals(1, noQueries.code());
+        assertTrue(noQueries.err().contains("without --queries the training records"), noQueries.err());
     }
 }

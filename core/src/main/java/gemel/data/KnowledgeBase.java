@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.engine.io.AtomicFile;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -109,7 +110,7 @@ public final class KnowledgeBase {
 
     /** Writes JSON lines (atomically), entities in order. */
     public void writeJsonl(Path file) throws IOException {
-        AtomicFiles.write(file, out -> {
+        AtomicFile.writeStream(file, out -> {
             for (KbEntity e : entities) {
                 ObjectNode node = JSON.createObjectNode();
                 node.put("id", e.id());

@@ -55,10 +55,6 @@ public final class MelJsonlReader {
                 }
                 MelExample example = parse(line, lineNo, issues, problems);
                 if (example == null) continue;
-                if (example.isNil() && !keepNil) {
-                    note(issues, Issue.NIL_DROPPED, lineNo);
-                    continue;
-                }
                 if (!example.mentionInText()) note(issues, Issue.MENTION_NOT_IN_TEXT, lineNo);
                 kept.add(example);
             }
@@ -73,7 +69,7 @@ public final class MelJsonlReader {
     }
 
     /** The record on this line, or null after noting why there is none. */
-    private static MelExample parse(String line, int lineNo, Map<Issue, List<Integer>> issues, List<String> problems) {
+    private MelExample parse(String line, int lineNo, Map<Issue, List<Integer>> issues, List<String> problems) {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -82,6 +78,11 @@ public final class MelJsonlReader {
         }
         if (node == null || !node.isObject())
             return bad(issues, problems, Issue.MALFORMED_JSON, lineNo, "not a JSON object");
+        // the reference drops NIL records on their gold alone, before reading any other field
+        if (!keepNil && node.path("golden").asText("").equals(MelExample.NIL)) {
+            note(issues, Issue.NIL_DROPPED, lineNo);
+            return null;
+        }
         for (String field : REQUIRED) {
             JsonNode value = node.get(field);
             if (value == null || !value.isTextual())

@@ -2,6 +2,7 @@ package gemel.data;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.engine.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +14,7 @@ public final class MelJsonlWriter {
     private MelJsonlWriter() {}
 
     public static void write(Path file, List<MelExample> examples) throws IOException {
-        AtomicFiles.write(file, out -> {
+        AtomicFile.writeStream(file, out -> {
             for (MelExample e : examples) {
                 out.write(JSON.writeValueAsBytes(toJson(e)));
                 out.write('\n');

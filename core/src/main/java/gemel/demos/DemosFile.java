@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
+import gemel.engine.io.AtomicFile;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ public final class DemosFile {
     private DemosFile() {}
 
     public static void write(Path file, List<int[]> demos) throws IOException {
-        AtomicFiles.write(file, out -> {
+        AtomicFile.writeStream(file, out -> {
             for (int[] d : demos) {
                 ObjectNode node = JSON.createObjectNode();
                 ArrayNode array = node.putArray("demos");

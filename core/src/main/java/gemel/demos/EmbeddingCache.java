@@ -1,6 +1,6 @@
 package gemel.demos;
 
-import gemel.data.AtomicFiles;
+import gemel.engine.io.AtomicFile;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,7 +77,7 @@ public final class EmbeddingCache {
 
     private static void write(Path file, float[][] embeddings) throws IOException {
         int dim = embeddings.length == 0 ? 0 : embeddings[0].length;
-        AtomicFiles.write(file, out -> {
+        AtomicFile.writeStream(file, out -> {
             ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             header.put(MAGIC).putInt(embeddings.length).putInt(dim);
             out.write(header.array());

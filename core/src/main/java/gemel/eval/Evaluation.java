@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Exact-match accuracy as the reference measures it: each record is linked with its demonstrations,
- * and it is correct when the decoded best beam, stripped of spaces, equals the record's target.
+ * and it is correct when the decoded best beam, stripped of spaces, equals the record's target. A record
+ * whose gold is NIL (which the reference drops before evaluating) is correct when the answer is NIL.
  * {@code predictions} are in record order.
  */
 public record Evaluation(List<Prediction> predictions, int correct) {
@@ -45,7 +46,8 @@ public record Evaluation(List<Prediction> predictions, int correct) {
         for (int i = 0; i < records.size(); i++) {
             MelExample r = records.get(i);
             LinkResult res = results.get(i);
-            boolean ok = res.best().name().equals(r.target());
+            // a NIL record (kept on request; the reference drops them) is right when the answer is NIL, whatever its name
+            boolean ok = r.isNil() ? res.nil() : res.best().name().equals(r.target());
             if (ok) correct++;
             predictions.add(new Prediction(i, r.mention(), r.golden(), r.target(), res.best().text(), ok, res.nil(),
                     res.nil() ? null : res.best().entityId(), res.beams()));

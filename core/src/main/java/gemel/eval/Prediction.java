@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * The outcome for one evaluated record: {@code index} its position among the evaluated records,
  * the record's mention, gold id and target name, the {@code prediction} (the decoded text of the best
- * beam, as the reference prints it), whether it is {@code correct} ({@code prediction.strip(" ") == target}),
+ * beam, as the reference prints it), whether it is {@code correct} ({@code prediction.strip(" ") == target}; for a NIL
+ * gold: the answer is NIL),
  * the linked {@code entityId} (null when the prediction is not a knowledge-base name or is NIL by score),
  * and the returned beams, best first.
  */

@@ -3,7 +3,7 @@ package gemel.eval;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
+import gemel.engine.io.AtomicFile;
 import gemel.link.LinkedEntity;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,7 +21,7 @@ public final class PredictionsWriter {
     private PredictionsWriter() {}
 
     public static void write(Path file, List<Prediction> predictions) throws IOException {
-        AtomicFiles.write(file, out -> {
+        AtomicFile.writeStream(file, out -> {
             for (Prediction p : predictions) writeLine(out, p);
         });
     }

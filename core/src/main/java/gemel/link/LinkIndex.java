@@ -3,8 +3,8 @@ package gemel.link;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
 import gemel.data.KnowledgeBase;
+import gemel.engine.io.AtomicFile;
 import gemel.engine.model.ModelShape;
 import gemel.engine.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -21,7 +21,7 @@ import java.util.List;
  * What linking precomputes once per model and knowledge base, kept in a folder:
  * {@value #TREE} (the entity tree of every KB name, entries {@code [start] + ids(name) + [end]}),
  * {@value #MANIFEST} (which model and KB the tree was built for: architecture, vocabulary, start/end
- * tokens, number of names and a SHA-256 of them), and {@value #EMBEDDINGS}/ (cached sentence
+ * tokens, number of names and a SHA-256 of them, the tree's entries and nodes), and {@value #EMBEDDINGS}/ (cached sentence
  * embeddings of training mentions for demonstration retrieval). Using a tree with another model or
  * knowledge base is an error that says which part differs.
  */
@@ -38,9 +38,11 @@ public final class LinkIndex {
     public static EntityTree build(Path dir, Tokenizer tokenizer, ModelShape model, KnowledgeBase kb, PrintStream progress) throws IOException {
         EntityTree tree = buildTree(tokenizer, model, kb, progress);
         Files.createDirectories(dir);
+        // no manifest vouches for the tree while it is replaced: a rebuild stopped halfway is no index
+        Files.deleteIfExists(dir.resolve(MANIFEST));
         tree.save(dir.resolve(TREE));
-        ObjectNode manifest = expected(model, kb).put("format", FORMAT).put("nodes", tree.nodeCount());
-        AtomicFiles.write(dir.resolve(MANIFEST), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest)));
+        ObjectNode manifest = expected(model, kb).put("format", FORMAT).put("entries", tree.entryCount()).put("nodes", tree.nodeCount());
+        AtomicFile.writeStream(dir.resolve(MANIFEST), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest)));
         return tree;
     }
 
@@ -61,7 +63,12 @@ public final class LinkIndex {
                 throw new IllegalArgumentException(dir + " was built for another " + (field.getKey().startsWith("kb") ? "knowledge base" : "model")
                         + ": " + field.getKey() + " is " + got + " there, " + field.getValue() + " here; rebuild it with 'gemel index'");
         }
-        return EntityTree.load(dir.resolve(TREE));
+        EntityTree tree = EntityTree.load(dir.resolve(TREE));
+        // names that tokenize alike share an entry, so the tree is checked against its own counts, not the KB's
+        if (tree.entryCount() != manifest.path("entries").asInt() || tree.nodeCount() != manifest.path("nodes").asInt())
+            throw new IllegalArgumentException(dir.resolve(TREE) + " holds " + tree.entryCount() + " entries in " + tree.nodeCount() + " nodes, "
+                    + manifestFile + " says " + manifest.path("entries") + " in " + manifest.path("nodes") + ": it was replaced; rebuild it with 'gemel index'");
+        return tree;
     }
 
     private static EntityTree buildTree(Tokenizer tokenizer, ModelShape model, KnowledgeBase kb, PrintStream progress) {

@@ -62,13 +62,29 @@ public final class Linker {
     public LinkerSettings settings() { return settings; }
 
     /** The best {@code decoding().keep()} answers for one query, best first, and whether it is NIL. */
-    public LinkResult link(LinkQuery query) {
+    public LinkResult link(LinkQuery query) { return link(prompt(query)); }
+
+    /**
+     * The query's prompt, after checking that it and the tokens generated after it fit the model's
+     * positions (an error naming the lengths otherwise, before the model runs).
+     */
+    private Prompt prompt(LinkQuery query) {
         List<Demonstration> demos = query.demonstrations();
         if (settings.zeroImages()) demos = demos.stream().map(d -> new Demonstration(d.text(), d.mention(), zeros(), d.answer())).toList();
         else for (Demonstration d : demos) requireFeature(d.image(), "demonstration '" + d.mention() + "'");
         float[] image = settings.zeroImages() ? zeros() : requireFeature(query.image(), "query '" + query.mention() + "'");
-
         Prompt prompt = prompts.build(demos, query.text(), query.mention(), image);
+        // the last generated token is never fed back; beams may outgrow every name (a beam the tree blocks runs on
+        // with score minus infinity until enough hypotheses are finished), so only the token limit bounds them
+        int newTokens = settings.decoding().maxNewTokens(), window = model.shape().maxPositions();
+        if (prompt.length() + newTokens - 1 > window)
+            throw new IllegalArgumentException("the prompt takes " + prompt.length() + " positions (" + demos.size() + " demonstrations) and generation up to "
+                    + newTokens + " new tokens more, beyond max_position_embeddings " + window + " of this " + model.shape().architecture()
+                    + ": use fewer demonstrations, a shorter text or fewer new tokens");
+        return prompt;
+    }
+
+    private LinkResult link(Prompt prompt) {
         float[] embeddings = prompt.embeddings(model, mapper);
         DecodingOptions d = settings.decoding();
         List<Hypothesis> found = search.run(model, embeddings, prompt.length(), model.shape().bosTokenId(), model.shape().eosTokenId(),
@@ -86,10 +102,19 @@ public final class Linker {
     /**
      * Links every query; results in query order. {@code parallelQueries} queries run at once (each one
      * also spreads its matrix products over the cores), which pays off when single queries leave cores
-     * idle (small models, decode steps). {@code progress} may be null.
+     * idle (small models, decode steps). Every query's prompt is checked before the first one runs.
+     * {@code progress} may be null.
      */
     public List<LinkResult> linkAll(List<LinkQuery> queries, int parallelQueries, ProgressMeter progress) {
         if (parallelQueries < 1) throw new IllegalArgumentException("parallel queries must be >= 1, got " + parallelQueries);
+        // a check pass that keeps no prompt: tokenizing twice costs far less than holding every prompt of a large batch
+        for (int i = 0; i < queries.size(); i++) {
+            try {
+                prompt(queries.get(i));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("query " + i + " ('" + queries.get(i).mention() + "'): " + e.getMessage(), e);
+            }
+        }
         LinkResult[] out = new LinkResult[queries.size()];
         AtomicInteger next = new AtomicInteger();
         Runnable worker = () -> {

@@ -2,10 +2,10 @@ package gemel.synth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
 import gemel.data.KbEntity;
 import gemel.data.MelExample;
 import gemel.data.MelJsonlWriter;
+import gemel.engine.io.AtomicFile;
 import gemel.features.FeatureStore;
 import gemel.features.FeatureStoreWriter;
 import gemel.train.SplitMix64;
@@ -112,7 +112,7 @@ public record SyntheticBenchmark(List<KbEntity> entities, List<MelExample> train
         MelJsonlWriter.write(files.dev(), dev);
         MelJsonlWriter.write(files.test(), test);
         ObjectMapper json = new ObjectMapper();
-        AtomicFiles.write(files.kb(), out -> {
+        AtomicFile.writeStream(files.kb(), out -> {
             for (KbEntity e : entities) {
                 ObjectNode line = json.createObjectNode().put("id", e.id()).put("name", e.name());
                 out.write(json.writeValueAsBytes(line));

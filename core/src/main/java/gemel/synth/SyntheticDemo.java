@@ -9,7 +9,6 @@ import gemel.demos.SentenceEncoder;
 import gemel.engine.config.HfConfig;
 import gemel.engine.grad.InputGradients;
 import gemel.engine.io.Checkpoint;
-import gemel.engine.io.WeightSource;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
 import gemel.engine.tokenizer.Tokenizer;
@@ -79,10 +78,9 @@ public final class SyntheticDemo {
 
         HfConfig config = HfConfig.load(modelDir);
         try (CausalLM model = Decoders.load(config, Checkpoint.open(modelDir));
-             WeightSource weights = Checkpoint.open(modelDir);
              ImageFeatures features = ImageFeatures.open(files.features())) {
             Tokenizer tokenizer = Tokenizer.load(modelDir);
-            InputGradients gradients = InputGradients.of(config, weights, false);
+            InputGradients gradients = InputGradients.of(model, false);
             SentenceEncoder encoder = OnnxSentenceEncoder.allMiniLmL6V2();
             LinkingData data = LinkingData.of(bench.train(), features, MissingFeaturePolicy.FAIL, encoder, new EmbeddingCache(dir.resolve("cache")), out);
             PromptBuilder prompts = new PromptBuilder(tokenizer, s.imageTokens());

@@ -2,7 +2,7 @@ package gemel.synth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.data.AtomicFiles;
+import gemel.engine.io.AtomicFile;
 import gemel.engine.io.SafetensorsWriter;
 import gemel.engine.tensor.DType;
 import gemel.train.SplitMix64;
@@ -56,7 +56,7 @@ public final class TinyOptWriter {
                 .put("enable_bias", true).put("layer_norm_elementwise_affine", true).put("dropout", 0.0).put("attention_dropout", 0.0)
                 .put("bos_token_id", 2).put("eos_token_id", 2).put("pad_token_id", 1).put("torch_dtype", "float32")
                 .put("tie_word_embeddings", true).put("_comment", "random weights written by gemel demo: this model knows no language");
-        AtomicFiles.write(dir.resolve("config.json"), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c)));
+        AtomicFile.writeStream(dir.resolve("config.json"), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c)));
     }
 
     private static void linear(SafetensorsWriter w, String name, int out, int in, SplitMix64 random) {

@@ -199,7 +199,7 @@ public final class MapperTrainer {
         for (Prompt.Segment segment : example.segments()) {
             if (!(segment instanceof Prompt.ImageSlot slot)) continue;
             int from = slot.start() * mapper.width();
-            for (int i = 0; i < dTokens.length; i++) dTokens[i] = (float) r.gradients()[from + i];
+            System.arraycopy(r.gradients(), from, dTokens, 0, dTokens.length);
             mapper.backward(slot.feature(), dTokens, gradW, gradB);
         }
         return r.loss();

@@ -102,4 +102,24 @@ class MelJsonlReaderTest {
             assertEquals(1, files.count(), "no temporary file left behind");
         }
     }
+
+    @Test
+    void aNilRecordIsDroppedByItsGoldAloneAsTheReferenceDoes() throws IOException {
+        // the reference filters on golden before reading any other field: a NIL record needs no target, image or text
+        Path f = dir.resolve("nil.jsonl");
+        Files.writeString(f, String.join("\n",
+                "{\"text\": \"Lions versus Packers\", \"mention\": \"Lions\", \"img_url\": \"https://x/y.jpg\", \"golden\": \"NIL\", \"target\": \"\"}",
+                "{\"text\": \"someone\", \"mention\": \"someone\", \"golden\": \"NIL\"}",
+                "{\"text\": \"Powers with Noel Harrison\", \"mention\": \"Noel Harrison\", \"img_name\": \"46351.jpg\", \"golden\": \"Q532915\", \"target\": \"Noel Harrison\"}")
+                + "\n", StandardCharsets.UTF_8);
+        MelDataset data = MelJsonlReader.strict().read(f);
+        assertEquals(1, data.size());
+        assertEquals(List.of(1, 2), data.report().lines(Issue.NIL_DROPPED));
+        assertEquals(0, data.report().badLines());
+        // kept on request, a NIL record must be complete like any other
+        MelDataset kept = new MelJsonlReader(BadLinePolicy.SKIP, true).read(f);
+        assertEquals(1, kept.size());
+        assertEquals(List.of(1), kept.report().lines(Issue.EMPTY_FIELD));
+        assertEquals(List.of(2), kept.report().lines(Issue.MISSING_FIELD));
+    }
 }

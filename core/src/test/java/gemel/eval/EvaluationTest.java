@@ -31,7 +31,9 @@ import gemel.link.Linker;
 import gemel.link.LinkerSettings;
 import gemel.link.Prompt;
 import gemel.link.PromptBuilder;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -197,6 +199,38 @@ class EvaluationTest {
     }
 
     @Test
+    void aPromptWithoutRoomForItsNewTokensIsRefusedBeforeAnyRecordIsLinked() {
+        int window = model.shape().maxPositions(), maxNew = 32;
+        String text = textOfPromptLength(window - maxNew + 4);
+        int length = promptLength(text);
+        assertTrue(length < window && length + maxNew - 1 > window, "the prompt fits, its new tokens do not: " + length);
+        List<MelExample> records = List.of(example("Paris by night", "Paris", "q0", "Paris"), example(text, "Paris", "q1", "Paris"));
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        var e = assertThrows(IllegalArgumentException.class, () -> Evaluation.run(linker(LinkerSettings.reference()), records,
+                new float[][] {feature(1), feature(2)}, List.of(new int[0], new int[0]), pool, 1, new PrintStream(progress, true)));
+        for (String part : List.of("query 1", length + " positions", maxNew + " new tokens", "max_position_embeddings " + window))
+            assertTrue(e.getMessage().contains(part), "'" + part + "' in: " + e.getMessage());
+        assertEquals("", progress.toString(), "no record was linked");
+
+        // the last generated token is never fed back: exactly window - length + 1 new tokens fit
+        LinkQuery query = new LinkQuery(text, "Paris", feature(2), List.of());
+        linker(LinkerSettings.of(new DecodingOptions(2, window - length + 1, 1.0, false, 1))).link(query);
+        assertThrows(IllegalArgumentException.class,
+                () -> linker(LinkerSettings.of(new DecodingOptions(2, window - length + 2, 1.0, false, 1))).link(query));
+    }
+
+    private static int promptLength(String text) {
+        return new PromptBuilder(tokenizer, IMAGE_TOKENS).build(List.of(), text, "Paris", feature(1)).length();
+    }
+
+    /** The longest text "Paris x x ..." whose prompt (no demonstrations) takes at most {@code positions} positions. */
+    private static String textOfPromptLength(int positions) {
+        String text = "Paris";
+        while (promptLength(text + " x") <= positions) text += " x";
+        return text;
+    }
+
+    @Test
     void anIndexIsReusedOnlyForItsModelAndKnowledgeBase(@TempDir Path dir) throws IOException {
         EntityTree built = LinkIndex.build(dir, tokenizer, model.shape(), KB, null);
         EntityTree loaded = LinkIndex.tree(dir, tokenizer, model.shape(), KB, null);
@@ -208,6 +242,11 @@ class EvaluationTest {
         KnowledgeBase other = KnowledgeBase.of(List.of(new KbEntity("Q1", "Larry Hagman", null)), "other");
         var e = assertThrows(IllegalArgumentException.class, () -> LinkIndex.tree(dir, tokenizer, model.shape(), other, null));
         assertTrue(e.getMessage().contains("another knowledge base"), e.getMessage());
+
+        // a rebuild for another knowledge base stopped between the tree and the manifest: the manifest no longer vouches for the tree
+        EntityNames.tree(tokenizer, other.names(), 2, 2, null).save(dir.resolve(LinkIndex.TREE));
+        var stale = assertThrows(IllegalArgumentException.class, () -> LinkIndex.tree(dir, tokenizer, model.shape(), KB, null));
+        assertTrue(stale.getMessage().contains(LinkIndex.TREE) && stale.getMessage().contains("rebuild"), stale.getMessage());
     }
 
     /** Every KB name with its teacher-forced score (sum of log-probabilities of its tokens and the end token over 1 + tokens), best first. */

@@ -23,6 +23,11 @@ import org.junit.jupiter.api.Test;
  * and the mapper gradients obtained from them by the chain rule.
  */
 class TrainingFixtureTest {
+    /**
+     * Gradients of two fp32 computations (PyTorch autograd and the engine's kernels) that sum in different
+     * orders: they agree to this fraction of the largest gradient.
+     */
+    private static final double GRADIENT_TOLERANCE = 5e-5;
     private static final Path ROOT = Path.of(System.getProperty("gemel.root", ".")).resolve("core/src/test/resources/fixtures/training");
 
     @Test
@@ -73,9 +78,9 @@ class TrainingFixtureTest {
                 InputGradients.Result r = gradients.compute(embeds, batch, tokens, mask, null, labels);
                 assertEquals(c.get("loss").asDouble(), r.loss(), 1e-5, what + " loss");
                 float[] expectedGrad = NpyFile.read(dir.resolve(c.get("grad_inputs_embeds").asText())).floats();
-                assertClose(what + " d loss / d inputs_embeds", expectedGrad, r.gradientsAsFloats(), 1e-5);
+                assertClose(what + " d loss / d inputs_embeds", expectedGrad, r.gradients(), GRADIENT_TOLERANCE);
 
-                double[] logits = gradients.logits(toDoubles(embeds), batch, tokens, mask, null);
+                float[] logits = gradients.logits(embeds, batch, tokens, mask, null);
                 float[] expectedLogits = NpyFile.read(dir.resolve(c.get("logits").asText())).floats();
                 for (int i = 0; i < logits.length; i++)
                     if (!Float.isNaN(expectedLogits[i])) assertEquals(expectedLogits[i], logits[i], 1e-4, what + " logit " + i);
@@ -84,11 +89,11 @@ class TrainingFixtureTest {
                 float[] gradW = new float[mapperW.length], gradB = new float[mapperB.length];
                 for (int[] slot : imageSlots) {
                     float[] dTokens = new float[k * width];
-                    for (int i = 0; i < dTokens.length; i++) dTokens[i] = (float) r.gradients()[slot[0] * width + i];
+                    for (int i = 0; i < dTokens.length; i++) dTokens[i] = r.gradients()[slot[0] * width + i];
                     mapper.backward(feature(features, slot[1], dimClip), dTokens, gradW, gradB);
                 }
-                assertClose(what + " d loss / d mapper weight", NpyFile.read(dir.resolve(c.get("grad_mapper_weight").asText())).floats(), gradW, 1e-5);
-                assertClose(what + " d loss / d mapper bias", NpyFile.read(dir.resolve(c.get("grad_mapper_bias").asText())).floats(), gradB, 1e-5);
+                assertClose(what + " d loss / d mapper weight", NpyFile.read(dir.resolve(c.get("grad_mapper_weight").asText())).floats(), gradW, GRADIENT_TOLERANCE);
+                assertClose(what + " d loss / d mapper bias", NpyFile.read(dir.resolve(c.get("grad_mapper_bias").asText())).floats(), gradB, GRADIENT_TOLERANCE);
             }
         }
     }
@@ -109,11 +114,5 @@ class TrainingFixtureTest {
         List<Integer> out = new ArrayList<>();
         for (JsonNode row : rows) for (JsonNode v : row) out.add(v.asInt());
         return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static double[] toDoubles(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
     }
 }

@@ -5,14 +5,14 @@ package gemel.engine.grad;
  * {@code b * tokens + t}. {@code mask} [batch, tokens] is 1 for real tokens and 0 for padding;
  * {@code positions} [batch, tokens] are the position ids (before any model-specific offset).
  */
-record Batch(int batch, int tokens, int[] mask, int[] positions) {
+public record Batch(int batch, int tokens, int[] mask, int[] positions) {
 
-    int rows() { return batch * tokens; }
+    public int rows() { return batch * tokens; }
 
-    boolean real(int b, int t) { return mask[b * tokens + t] != 0; }
+    public boolean real(int b, int t) { return mask[b * tokens + t] != 0; }
 
     /** Hugging Face's ids from a mask: cumulative count of real tokens minus one, padding at 1 (generation's rule). */
-    static int[] positionsFromMask(int[] mask, int batch, int tokens) {
+    public static int[] positionsFromMask(int[] mask, int batch, int tokens) {
         int[] positions = new int[batch * tokens];
         for (int b = 0; b < batch; b++) {
             int seen = 0;

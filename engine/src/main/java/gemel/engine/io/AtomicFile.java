@@ -1,8 +1,11 @@
 package gemel.engine.io;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,11 @@ public final class AtomicFile {
     /** What fills the temporary file. */
     public interface Content {
         void writeTo(FileChannel channel) throws IOException;
+    }
+
+    /** What fills the temporary file, written as a stream (JSON lines, small files). */
+    public interface StreamContent {
+        void writeTo(OutputStream out) throws IOException;
     }
 
     private AtomicFile() {}
@@ -50,6 +58,16 @@ public final class AtomicFile {
                 }
             }
         }
+    }
+
+    /** {@link #write} through a buffered stream. */
+    public static void writeStream(Path target, StreamContent content) {
+        write(target, channel -> {
+            // not closed here: closing the stream would close the channel before it is forced to disk
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            content.writeTo(out);
+            out.flush();
+        });
     }
 
     /** Writes all of {@code buffer}, however many calls the channel needs. */

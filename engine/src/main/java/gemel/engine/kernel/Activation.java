@@ -1,7 +1,6 @@
 package gemel.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Elementwise activations by their Hugging Face names ({@code hidden_act}, {@code activation_function}). */
@@ -50,8 +49,10 @@ public enum Activation {
             float k = this == SILU ? -1f : -1.702f; // x * sigmoid(-k x) = x / (1 + exp(k x))
             for (int end = F.loopBound(n); i < end; i += F.length()) {
                 FloatVector v = FloatVector.fromArray(F, x, off + i);
-                v.div(v.mul(k).lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+                v.div(Exponential.exp(v.mul(k)).add(1f)).intoArray(x, off + i);
             }
+            // the tail rounds as the lanes do, so a value's result does not depend on where it sits
+            for (; i < n; i++) x[off + i] = x[off + i] / (Exponential.expScalar(x[off + i] * k) + 1f);
         }
         for (; i < n; i++) x[off + i] = apply(x[off + i]);
     }

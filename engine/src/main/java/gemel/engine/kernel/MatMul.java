@@ -3,25 +3,25 @@ package gemel.engine.kernel;
 import gemel.engine.io.TensorView;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of fp32 activations with a stored weight, as a linear layer computes it:
  * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Tasks
- * own blocks of output rows and run on all cores. A task walks the input dimension in chunks; the
- * first block of tokens converts each row pair's chunk to fp32 just before using it (so a decode step
- * converts into L1 and reads it back from there), later blocks reuse it. Every token runs over it four
- * tokens by two rows at a time so that one vector load feeds several multiply-adds. Chunks keep the
- * converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384 inputs).
- * Converting in registers straight from storage was tried for decode steps: no faster for one token,
- * slower for five beams, which convert each row pair twice.
+ * own blocks of output rows and run on all cores. A task walks the input dimension in chunks that keep
+ * the converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384
+ * inputs). Prompts ({@value #PANEL_TOKENS} tokens or more) go through {@link PanelProduct}. Fewer
+ * tokens (decode steps, bound by reading the weight): each row pair's chunk is converted to fp32 just
+ * before use, into L1, and every token runs over it four tokens by two rows at a time so that one
+ * vector load feeds several multiply-adds. Converting in registers straight from storage was tried for
+ * decode steps: no faster for one token, slower for five beams, which convert each row pair twice.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int CHUNK = 1024;                  // input columns per pass
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     private static final int TOKEN_TILE_BYTES = 256 * 1024;  // activations of one token block and chunk
+    static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -31,9 +31,13 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        int rowBlock = rowBlock(outDim, in);
+        boolean panels = tokens >= PANEL_TOKENS;
+        // the panel path works on whole panels of L rows
+        int rowBlock = panels ? Math.max(F.length(), rowBlock(outDim, in) / F.length() * F.length()) : rowBlock(outDim, in);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
-        IntConsumer block = b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
+        IntConsumer block = panels
+                ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
+                : b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
         if ((long) tokens * in * outDim < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
         } else {
@@ -86,7 +90,7 @@ public final class MatMul {
                 for (int r = 0; r < rows; r += 2) {
                     // the first token block converts each row pair just before using it, while it is in L1
                     if (t0 == 0) {
-                        for (int i = r; i < Math.min(r + 2, rows); i++) w.copyTo((long) (o0 + i) * in + k0, wt, i * kc, kc);
+                        for (int i = r; i < Math.min(r + 2, rows); i++) StoredFloats.copy(w, (long) (o0 + i) * in + k0, wt, i * kc, kc);
                     }
                     if (r + 1 < rows) {
                         int t = t0;
@@ -131,10 +135,10 @@ public final class MatMul {
             a30 = x3.fma(w0, a30);
             a31 = x3.fma(w1, a31);
         }
-        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s00 = Lanes.sum(a00), s01 = Lanes.sum(a01);
+        float s10 = Lanes.sum(a10), s11 = Lanes.sum(a11);
+        float s20 = Lanes.sum(a20), s21 = Lanes.sum(a21);
+        float s30 = Lanes.sum(a30), s31 = Lanes.sum(a31);
         for (; i < n; i++) {
             float w0 = w[wo + i], w1 = w[wo + n + i];
             float x0 = x[xo + i], x1 = x[xo + xStride + i], x2 = x[xo + 2 * xStride + i], x3 = x[xo + 3 * xStride + i];
@@ -166,7 +170,7 @@ public final class MatMul {
             a0 = x0.fma(FloatVector.fromArray(F, w, wo + i), a0);
             a1 = x0.fma(FloatVector.fromArray(F, w, wo + n + i), a1);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
         for (; i < n; i++) {
             s0 += x[xo + i] * w[wo + i];
             s1 += x[xo + i] * w[wo + n + i];

@@ -1,13 +1,12 @@
 package gemel.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Softmax over a slice, in place; the maximum is subtracted first so large scores do not overflow.
- * Attention calls it for every query over every visible key, so the exponentials run as vectors;
- * {@link #inPlaceScalar} is the twin.
+ * Attention calls it for every query over every visible key, so the exponentials run as vectors
+ * ({@link Exponential}: the same bits compiled or interpreted); {@link #inPlaceScalar} is the twin.
  */
 public final class Softmax {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -20,12 +19,12 @@ public final class Softmax {
         FloatVector m = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = Exponential.exp(FloatVector.fromArray(F, x, off + i).sub(m));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += x[off + i] = (float) Math.exp(x[off + i] - max);
+        double sum = Lanes.sum(acc);
+        for (; i < n; i++) sum += x[off + i] = Exponential.expScalar(x[off + i] - max);
         scale(x, off, n, (float) (1 / sum));
     }
 

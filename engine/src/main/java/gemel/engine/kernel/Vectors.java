@@ -1,7 +1,6 @@
 package gemel.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector building blocks over slices of float arrays, each with its scalar twin (the test oracle). */
@@ -16,7 +15,7 @@ public final class Vectors {
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length())
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
     }

@@ -3,6 +3,9 @@
  * stored weight (F32, F16 or BF16, converted block by block, never whole), norms, softmax, rotary
  * positions, activations and attention. Activations are plain {@code float[]} in row-major order with
  * their shapes in the comments; each vector kernel has a scalar twin that tests use as its oracle.
+ * Kernels round the same whether the JIT has compiled them or not (lane sums in a fixed tree,
+ * {@link gemel.engine.kernel.Lanes}; an exponential of plain multiply-adds,
+ * {@link gemel.engine.kernel.Exponential}), so a query's logits do not depend on how warm the JVM is.
  * Parallel work runs on one shared pool ({@link gemel.engine.kernel.Parallel}).
  */
 package gemel.engine.kernel;

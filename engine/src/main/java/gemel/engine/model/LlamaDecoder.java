@@ -5,6 +5,8 @@ import gemel.engine.io.TensorView;
 import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.Rope;
 import gemel.engine.kernel.RmsNorm;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM: RMSNorm before attention and MLP,
@@ -18,6 +20,7 @@ public final class LlamaDecoder extends DecoderBase {
     private final Rope rope;
     private final Activation activation;
     private final float scale;       // head_dim^-0.5 on the scores
+    private final int slidingWindow; // 0: none
 
     private record Layer(RmsNorm attentionNorm, Linear q, Linear k, Linear v, Linear o,
                          RmsNorm mlpNorm, Linear gate, Linear up, Linear down) {}
@@ -31,6 +34,7 @@ public final class LlamaDecoder extends DecoderBase {
         this.rope = rope;
         this.activation = activation;
         this.scale = (float) (1 / Math.sqrt(shape.headDim()));
+        this.slidingWindow = slidingWindow;
     }
 
     static LlamaDecoder load(Weights w) {
@@ -75,6 +79,15 @@ public final class LlamaDecoder extends DecoderBase {
         var node = c.json().get("eos_token_id");
         if (node != null && node.isArray() && !node.isEmpty()) return node.get(0).asInt();
         return c.integer("eos_token_id", -1);
+    }
+
+    DecoderParts parts() {
+        List<DecoderParts.Block> blocks = new ArrayList<>();
+        for (Layer l : layers)
+            blocks.add(new DecoderParts.Block(DecoderParts.Norm.of(l.attentionNorm), l.q, l.k, l.v, l.o,
+                    DecoderParts.Norm.of(l.mlpNorm), l.gate, l.up, l.down));
+        return new DecoderParts(shape(), null, null, 0, true, List.copyOf(blocks), DecoderParts.Norm.of(finalNorm), null,
+                lmHead, rope, activation, slidingWindow);
     }
 
     @Override

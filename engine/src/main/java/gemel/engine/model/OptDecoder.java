@@ -4,6 +4,8 @@ import gemel.engine.config.HfConfig;
 import gemel.engine.io.TensorView;
 import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.LayerNorm;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * OPTForCausalLM, every size: pre-LN (most) or post-LN with no final norm (opt-350m), optional
@@ -77,6 +79,15 @@ public final class OptDecoder extends DecoderBase {
         ModelShape shape = new ModelShape(c.architecture(), vocab, inputWidth, hidden, n, heads, heads, hidden / heads, maxPositions,
                 c.integer("bos_token_id", 2), c.integer("eos_token_id", 2), c.integer("pad_token_id", 1));
         return new OptDecoder(shape, w, embedTokens, projectIn, projectOut, positionTable, normBefore, layers, finalNorm, activation, lmHead);
+    }
+
+    DecoderParts parts() {
+        List<DecoderParts.Block> blocks = new ArrayList<>();
+        for (Layer l : layers)
+            blocks.add(new DecoderParts.Block(DecoderParts.Norm.of(l.attentionNorm), l.q, l.k, l.v, l.out,
+                    DecoderParts.Norm.of(l.feedForwardNorm), l.fc1, null, l.fc2));
+        return new DecoderParts(shape(), projectIn, positionTable, POSITION_OFFSET, normBefore, List.copyOf(blocks),
+                DecoderParts.Norm.of(finalNorm), projectOut, lmHead, null, activation, 0);
     }
 
     @Override

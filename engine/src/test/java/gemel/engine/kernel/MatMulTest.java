@@ -34,6 +34,17 @@ class MatMulTest {
         }
     }
 
+    /** Prompts take the packed-panel path: odd row counts leave padded panels, odd token counts leftover tiles. */
+    @Test
+    void panelPathMatchesScalarTwinOnOddShapes() {
+        Random random = new Random(3);
+        for (DType dtype : DType.values()) {
+            for (int trial = 0; trial < 15; trial++) {
+                compare(random, dtype, MatMul.PANEL_TOKENS + random.nextInt(20), 1 + random.nextInt(90), 1 + random.nextInt(70), trial % 2 == 0);
+            }
+        }
+    }
+
     @Test
     void vectorKernelMatchesScalarTwinWhenSplitOverCores() {
         Random random = new Random(2);
@@ -52,7 +63,7 @@ class MatMulTest {
             float[] values = TestTensors.gaussian(new Random(9), rows * in, 1);
             for (int r = 0; r < rows; r++) values[r * in + column] = specials[r];
             TensorView w = TestTensors.of("w", dtype, values, rows, in);
-            for (int tokens : new int[] {1, 5, 12}) {
+            for (int tokens : new int[] {1, 5, 12, MatMul.PANEL_TOKENS + 3}) {
                 float[] x = new float[tokens * in], out = new float[tokens * rows];
                 for (int t = 0; t < tokens; t++) x[t * in + column] = 1;
                 MatMul.multiply(x, tokens, w, null, out);

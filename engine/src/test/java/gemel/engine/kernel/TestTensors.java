@@ -2,6 +2,7 @@ package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Random;
@@ -10,7 +11,7 @@ import java.util.Random;
 public final class TestTensors {
     private TestTensors() {}
 
-    /** A tensor holding {@code values} rounded to {@code dtype}, stored little-endian at an odd byte offset. */
+    /** A tensor holding {@code values} rounded to {@code dtype}, stored little-endian in native memory at an odd byte offset. */
     public static TensorView of(String name, DType dtype, float[] values, long... shape) {
         int size = dtype.bytes();
         byte[] bytes = new byte[1 + values.length * size]; // one leading byte: reads must not rely on alignment
@@ -22,7 +23,8 @@ public final class TestTensors {
             };
             for (int b = 0; b < size; b++) bytes[1 + i * size + b] = (byte) (bits >>> (8 * b));
         }
-        MemorySegment data = MemorySegment.ofArray(bytes).asSlice(1);
+        // native memory, as a memory-mapped checkpoint is: the kernels' fast paths are the ones tested
+        MemorySegment data = Arena.ofAuto().allocate(bytes.length).copyFrom(MemorySegment.ofArray(bytes)).asSlice(1);
         return new TensorView(name, Path.of("memory"), dtype, shape, data);
     }
 

@@ -1,0 +1,141 @@
+package gemel.engine.kernel;
+
+import gemel.engine.io.TensorView;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link MatMul}'s path for many tokens (a prompt, an image's patches): a block of weight rows is
+ * converted once per input chunk into panels of L rows stored column by column, so one vector load
+ * holds one input column of L output rows. Eight tokens then run against two panels at a time: each
+ * step broadcasts one input of each token and multiply-adds it into sixteen accumulators of L outputs,
+ * with no horizontal sums (the sum over inputs runs in order within each lane).
+ */
+final class PanelProduct {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final int TILE = 8; // tokens per micro-tile: 8 x 2 accumulators + 2 weights + 1 broadcast fit the registers
+    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    private PanelProduct() {}
+
+    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token, using input chunks of {@code chunk} columns. */
+    static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1, int chunk) {
+        int rows = o1 - o0, groups = (rows + L - 1) / L;
+        for (int t = 0; t < tokens; t++) {
+            for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
+        }
+        float[] panels = scratch(PANELS, groups * L * Math.min(in, chunk)); // [groups, kc, L]
+        float[] row = scratch(ROW, Math.min(in, chunk));
+        for (int k0 = 0; k0 < in; k0 += chunk) {
+            int kc = Math.min(chunk, in - k0);
+            pack(w, in, o0, rows, k0, kc, panels, row);
+            int t = 0;
+            for (; t + TILE <= tokens; t += TILE) {
+                int g = 0;
+                for (; g + 1 < groups; g += 2) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
+            }
+            for (int g = 0; g < groups && t < tokens; g++) tile1x1(x, t, tokens - t, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
+        }
+    }
+
+    /** Columns [k0, k0 + kc) of rows o0 + [0, rows) as panels [groups, kc, L]; rows past the end are zeros. */
+    private static void pack(TensorView w, int in, int o0, int rows, int k0, int kc, float[] panels, float[] row) {
+        int groups = (rows + L - 1) / L;
+        for (int r = 0; r < groups * L; r++) {
+            int base = (r / L) * kc * L + r % L;
+            if (r >= rows) {
+                for (int k = 0; k < kc; k++) panels[base + k * L] = 0;
+                continue;
+            }
+            StoredFloats.copy(w, (long) (o0 + r) * in + k0, row, 0, kc);
+            for (int k = 0; k < kc; k++) panels[base + k * L] = row[k];
+        }
+    }
+
+    /**
+     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): adds to out at
+     * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel).
+     */
+    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        int q = p + kc * L;
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(F, x[xo + 3 * xStride + k]);
+            a30 = w0.fma(b, a30);
+            a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(F, x[xo + 4 * xStride + k]);
+            a40 = w0.fma(b, a40);
+            a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(F, x[xo + 5 * xStride + k]);
+            a50 = w0.fma(b, a50);
+            a51 = w1.fma(b, a51);
+            b = FloatVector.broadcast(F, x[xo + 6 * xStride + k]);
+            a60 = w0.fma(b, a60);
+            a61 = w1.fma(b, a61);
+            b = FloatVector.broadcast(F, x[xo + 7 * xStride + k]);
+            a70 = w0.fma(b, a70);
+            a71 = w1.fma(b, a71);
+        }
+        int second = valid - L; // real outputs of the second panel
+        addTo(a00, out, oo, L);
+        addTo(a01, out, oo + L, second);
+        addTo(a10, out, oo + stride, L);
+        addTo(a11, out, oo + stride + L, second);
+        addTo(a20, out, oo + 2 * stride, L);
+        addTo(a21, out, oo + 2 * stride + L, second);
+        addTo(a30, out, oo + 3 * stride, L);
+        addTo(a31, out, oo + 3 * stride + L, second);
+        addTo(a40, out, oo + 4 * stride, L);
+        addTo(a41, out, oo + 4 * stride + L, second);
+        addTo(a50, out, oo + 5 * stride, L);
+        addTo(a51, out, oo + 5 * stride + L, second);
+        addTo(a60, out, oo + 6 * stride, L);
+        addTo(a61, out, oo + 6 * stride + L, second);
+        addTo(a70, out, oo + 7 * stride, L);
+        addTo(a71, out, oo + 7 * stride + L, second);
+    }
+
+    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the eight-by-two tiles. */
+    private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] out, int outDim, int o, int valid) {
+        for (int t = t0; t < t0 + n; t++) {
+            FloatVector a = FloatVector.zero(F);
+            int xo = t * in + k0;
+            for (int k = 0; k < kc; k++) a = FloatVector.fromArray(F, panels, p + k * L).fma(FloatVector.broadcast(F, x[xo + k]), a);
+            addTo(a, out, t * outDim + o, valid);
+        }
+    }
+
+    /** out[at .. at + min(valid, L)) += the first lanes of acc. */
+    private static void addTo(FloatVector acc, float[] out, int at, int valid) {
+        if (valid >= L) {
+            acc.add(FloatVector.fromArray(F, out, at)).intoArray(out, at);
+        } else if (valid > 0) {
+            VectorMask<Float> m = F.indexInRange(0, valid);
+            acc.add(FloatVector.fromArray(F, out, at, m)).intoArray(out, at, m);
+        }
+    }
+
+    private static float[] scratch(ThreadLocal<float[]> holder, int size) {
+        float[] s = holder.get();
+        if (s.length < size) {
+            s = new float[size];
+            holder.set(s);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,75 @@
+package gemel.engine.kernel;
+
+import gemel.engine.io.TensorView;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Converts runs of a stored tensor (F32, F16, BF16) to fp32 many elements at a time, with the exact
+ * values of {@link TensorView#get}. Converting one element at a time through {@code get} costs more
+ * than reading it from memory, so a decode step (which reads each weight once) would be bound by the
+ * conversion instead of the memory. {@link #copyScalar} is the twin.
+ */
+public final class StoredFloats {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = switch (F.vectorBitSize()) { // F's lane count (a species the JIT sees as a constant)
+        case 512 -> ShortVector.SPECIES_256;
+        case 256 -> ShortVector.SPECIES_128;
+        default -> ShortVector.SPECIES_64;
+    };
+    private static final int L = F.length();
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private StoredFloats() {}
+
+    /** Converts elements [from, from + count) of w (flat, row-major) into dst[dstOff ..]. */
+    public static void copy(TensorView w, long from, float[] dst, int dstOff, int count) {
+        if (!w.data().isNative()) {
+            // vector loads of shorts from a heap byte[] are not compiled to plain loads (slower than one at a time)
+            copyScalar(w, from, dst, dstOff, count);
+            return;
+        }
+        int done = switch (w.dtype()) {
+            case F32 -> {
+                w.copyTo(from, dst, dstOff, count); // already fp32: a bulk copy
+                yield count;
+            }
+            case BF16 -> fromBfloat16(w.data(), from, dst, dstOff, F.loopBound(count));
+            case F16 -> fromHalf(w.data(), from, dst, dstOff, count);
+        };
+        for (int i = done; i < count; i++) dst[dstOff + i] = w.get(from + i);
+    }
+
+    /**
+     * bf16 is the top half of an fp32: L values widen to int lanes (sign-extended; the shift drops
+     * those bits) and move up 16 bits. Converts n (a multiple of L) elements; returns n.
+     */
+    private static int fromBfloat16(MemorySegment data, long from, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i += L) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, (from + i) * 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+            bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        return n;
+    }
+
+    /**
+     * IEEE half precision. A plain loop: the JIT compiles {@link Float#float16ToFloat} over a counted
+     * loop to the processor's vector conversion, faster than converting by bit operations in vectors.
+     */
+    private static int fromHalf(MemorySegment data, long from, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(data.get(U16, (from + i) * 2));
+        return n;
+    }
+
+    /** The scalar twin of {@link #copy}: one element at a time through {@link TensorView#get}. */
+    public static void copyScalar(TensorView w, long from, float[] dst, int dstOff, int count) {
+        for (int i = 0; i < count; i++) dst[dstOff + i] = w.get(from + i);
+    }
+}

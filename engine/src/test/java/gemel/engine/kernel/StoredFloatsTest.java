@@ -1,0 +1,60 @@
+package gemel.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import gemel.engine.io.TensorView;
+import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class StoredFloatsTest {
+
+    /** Every 16-bit pattern once, little-endian, one byte in so no read relies on alignment; in native or heap memory. */
+    private static TensorView allPatterns(DType dtype, boolean heap) {
+        byte[] bytes = new byte[1 + 2 * 65536];
+        for (int p = 0; p < 65536; p++) {
+            bytes[1 + 2 * p] = (byte) p;
+            bytes[2 + 2 * p] = (byte) (p >>> 8);
+        }
+        MemorySegment data = heap ? MemorySegment.ofArray(bytes) : Arena.ofAuto().allocate(bytes.length).copyFrom(MemorySegment.ofArray(bytes));
+        return new TensorView("all", Path.of("memory"), dtype, new long[] {65536}, data.asSlice(1));
+    }
+
+    private static void assertSame(float expected, float actual, String what) {
+        if (Float.isNaN(expected)) assertTrue(Float.isNaN(actual), what + ": " + actual + " for a NaN");
+        else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), what + ": " + actual + " for " + expected);
+    }
+
+    @Test
+    void everyHalfAndBfloat16PatternConvertsExactly() {
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) for (boolean heap : new boolean[] {false, true}) {
+            TensorView w = allPatterns(dtype, heap);
+            float[] fast = new float[65536];
+            for (int round = 0; round < 30; round++) StoredFloats.copy(w, 0, fast, 0, 65536); // compiled, not only interpreted
+            for (int p = 0; p < 65536; p++) {
+                // the oracle: Java's own conversions of the bit pattern
+                float expected = dtype == DType.F16 ? Float.float16ToFloat((short) p) : Float.intBitsToFloat(p << 16);
+                assertSame(expected, fast[p], dtype + (heap ? " heap" : "") + " pattern 0x" + Integer.toHexString(p));
+            }
+        }
+    }
+
+    @Test
+    void unalignedRunsAndTailsMatchTheScalarTwin() {
+        Random random = new Random(4);
+        for (DType dtype : DType.values()) {
+            TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(random, 300, 3), 300);
+            for (int trial = 0; trial < 200; trial++) {
+                int from = random.nextInt(300), count = random.nextInt(301 - from), off = random.nextInt(7);
+                float[] fast = new float[off + count], slow = new float[off + count];
+                StoredFloats.copy(w, from, fast, off, count);
+                StoredFloats.copyScalar(w, from, slow, off, count);
+                for (int i = 0; i < off + count; i++) assertSame(slow[i], fast[i], dtype + " from " + from + " count " + count + " at " + i);
+            }
+        }
+    }
+}
