@@ -1,0 +1,36 @@
+package gemel.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class StreamingReadTest {
+
+    /** Lengths around the vector and unroll widths and the per-core split, so every tail path runs. */
+    @Test
+    void vectorSumMatchesScalarTwin() {
+        SplittableRandom random = new SplittableRandom(3);
+        try (Arena arena = Arena.ofShared()) { // the pool's threads read it
+            for (int floats : new int[] {0, 1, 15, 16, 17, 63, 64, 65, 127, 129, 1000, 4099, 100_003}) {
+                MemorySegment data = arena.allocate(4L * floats, 64);
+                for (int i = 0; i < floats; i++) data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
+                double want = StreamingRead.sumScalar(data);
+                // float lanes accumulate in another order than the scalar sum: allow their rounding
+                assertEquals(want, StreamingRead.sum(data), 1e-5 * Math.max(1, floats), "floats = " + floats);
+            }
+        }
+    }
+
+    @Test
+    void scalarTwinAddsEveryElement() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(4L * 10, 64);
+            for (int i = 0; i < 10; i++) data.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
+            assertEquals(55.0, StreamingRead.sumScalar(data));
+        }
+    }
+}

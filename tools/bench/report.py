@@ -1,0 +1,457 @@
+"""Turns the measurements of one benchmark section into its part of BENCHMARKS.md.
+
+  report.py context --results DIR --section S --stage begin|end --java JAVA   (run.sh: the machine and its load)
+  report.py render  --results DIR --section S --plan P --markdown BENCHMARKS.md
+
+Each section lives between `<!-- section:NAME -->` and `<!-- /section:NAME -->`; rendering replaces only
+that part (appending it when absent), written to a temporary file and moved into place. Measurements are
+the JSON lines gemel.bench.Bench and torch_peer.py appended to DIR/<section>.jsonl; everything derived
+(FLOPs, bytes, bounds, ratios) is computed here, once, for both.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+COMMAND = "tools/bench/run.sh"
+GOAL = 0.8  # of the bound, for prefill and for decode
+
+
+# ------------------------------------------------------------------------------------------------ context
+
+def _cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _ram_gib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def _load():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def _first_line(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def context(args):
+    file = os.path.join(args.results, f"{args.section}.context.json")
+    ctx = {}
+    if args.stage == "end" and os.path.exists(file):
+        with open(file) as f:
+            ctx = json.load(f)
+    stamp = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": _load()}
+    if args.stage == "begin":
+        import torch
+        ctx = {
+            "begin": stamp,
+            "nproc": os.cpu_count(),
+            "cpu": _cpu_model(),
+            "ram_gib": _ram_gib(),
+            "jdk": _first_line([args.java, "-version"]),
+            "torch": torch.__version__,
+            "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
+            "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+            "command": args.command,
+            "commit": _first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"]),
+        }
+    else:
+        ctx["end"] = stamp
+    _write_atomic(file, json.dumps(ctx, indent=1))
+
+
+def _context_lines(ctx):
+    env = ", ".join(f"{k}={v}" for k, v in sorted(ctx["openblas_env"].items())) or "none set"
+    begin, end = ctx["begin"], ctx.get("end", {"utc": "?", "load": ["?"]})
+    # the benchmark keeps 2 threads busy: more than that on average means other work shared the cores
+    loads = [begin["load"][0]] + ([end["load"][0], end["load"][1]] if end["load"][0] != "?" else [])
+    loaded = max(loads) > 2.5
+    return [
+        f"Machine: {ctx['nproc']} cores (`nproc`), {ctx['cpu']}, {ctx['ram_gib']:.0f} GiB RAM; {ctx['jdk']}; "
+        f"torch {ctx['torch']} with BLAS {ctx['blas']}, OPENBLAS_* variables: {env}.",
+        f"Run: {begin['utc']} to {end['utc']}, commit {ctx['commit']}; load average {begin['load'][0]} (1 min) before, "
+        f"{end['load'][0]} (1 min) and {end['load'][1] if len(end['load']) > 1 else '?'} (5 min) after; the benchmark "
+        "itself keeps 2 threads busy." + (" **Other work shared the 2 cores during this run: timings are lower than on a "
+                                          "quiet machine.**" if loaded else ""),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+def _records(results, section):
+    path = os.path.join(results, f"{section}.jsonl")
+    if not os.path.exists(path):
+        raise SystemExit(f"report: no measurements in {path}: run `{COMMAND} {section}` first")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _context(results, section):
+    path = os.path.join(results, f"{section}.context.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def _fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
+
+
+def _pct(x):
+    return "-" if x is None else f"{100 * x:.0f} %"
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+def bounds(records):
+    """(sgemm GFLOP/s, bandwidth GB/s): the best torch sgemm over the decoder shapes; the higher of the two reads."""
+    sgemm = max(r["gflops"] for r in records if r["kind"] == "sgemm")
+    stream = max(r["gb_per_s"] for r in records if r["kind"] == "stream")
+    return sgemm, stream
+
+
+def render_machine(records, plan, results):
+    by = {}
+    for r in records:
+        if r["kind"] in ("sgemm", "matmul"):
+            key = "torch" if r["kind"] == "sgemm" else "gemel-" + r["weights"]
+            by[(tuple(r["shape"]), key)] = r["gflops"]
+    shapes = [tuple(s) for s in plan["sgemm_shapes"]]
+    lines = ["| [T, K] x [K, N] | torch sgemm (OpenBLAS) GFLOP/s | gemel MatMul fp32 GFLOP/s | gemel MatMul bf16 GFLOP/s | gemel fp32 / torch |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for s in shapes:
+        t, g32, g16 = by.get((s, "torch")), by.get((s, "gemel-F32")), by.get((s, "gemel-BF16"))
+        ratio = g32 / t if t and g32 else None
+        lines.append(f"| [{s[0]}, {s[1]}] x [{s[1]}, {s[2]}] | {_fmt(t)} | {_fmt(g32)} | {_fmt(g16)} | {_fmt(ratio, 2)} |")
+    stream = {r["impl"]: r for r in records if r["kind"] == "stream"}
+    sgemm, bandwidth = bounds(records)
+    gib = plan["stream_bytes"] / 2**30
+    setup = {r["impl"]: r for r in records if r["kind"] == "setup"}
+    lines += [
+        "",
+        f"Memory read bandwidth over a {gib:.0f} GiB buffer: gemel (Vector API sum over a MemorySegment, "
+        f"{setup.get('gemel', {}).get('cores', '?')} threads, {setup.get('gemel', {}).get('vector_bits', '?')}-bit vectors) "
+        f"**{_fmt(stream.get('gemel', {}).get('gb_per_s'))} GB/s**; torch (`tensor.sum()`, {setup.get('torch', {}).get('threads', '?')} threads) "
+        f"**{_fmt(stream.get('torch', {}).get('gb_per_s'))} GB/s**.",
+        "",
+        f"Bounds used below: **sgemm {_fmt(sgemm)} GFLOP/s** (the best torch sgemm of the table, fp32, 2 threads), "
+        f"**bandwidth {_fmt(bandwidth)} GB/s** (the higher of the two reads). Each timing is the best of several runs after one "
+        "untimed run; the weight is [N, K] and multiplied transposed, as a linear layer does.",
+    ]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ decoders
+
+def _header(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n))
+
+
+class Shape:
+    """What the FLOP and byte counts need, taken from the checkpoint itself: matrices applied to every
+    token (all 2-D weights but the embedding tables and the head) and the head, applied to one row."""
+    BYTES = {"F32": 4, "BF16": 2, "F16": 2}
+
+    def __init__(self, model):
+        with open(os.path.join(model["dir"], "config.json")) as f:
+            cfg = json.load(f)
+        header = {k: v for k, v in _header(os.path.join(model["dir"], "model.safetensors")).items() if k != "__metadata__"}
+        dtypes = {v["dtype"] for v in header.values()}
+        if len(dtypes) != 1:
+            raise SystemExit(f"report: {model['dir']} mixes dtypes {sorted(dtypes)}")
+        self.stored_bytes = self.BYTES[dtypes.pop()]
+        numel = {k: int(np.prod(v["shape"])) for k, v in header.items()}
+        rank = {k: len(v["shape"]) for k, v in header.items()}
+        head = next((k for k in numel if k.endswith("lm_head.weight")), None) or next(k for k in numel if k.endswith("embed_tokens.weight"))
+        self.head_params = numel[head]
+        self.token_params = sum(n for k, n in numel.items()
+                                if rank[k] == 2 and not k.endswith(("embed_tokens.weight", "embed_positions.weight", "lm_head.weight")))
+        self.layers = cfg["num_hidden_layers"]
+        heads = cfg["num_attention_heads"]
+        self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+        self.heads = heads
+        self.kv_heads = cfg.get("num_key_value_heads") or heads
+        self.total_params = sum(numel.values())
+        expected = _matrix_params(cfg)
+        if self.token_params != expected:
+            raise SystemExit(f"report: {model['dir']} holds {self.token_params} matrix parameters, its config implies {expected}")
+
+    def prefill_flops(self, t):
+        """2 per multiply-add: the matrices on t tokens, the head on the last, q.k and p.v over the causal pairs."""
+        attention = self.layers * 2 * 2 * self.heads * self.head_dim * t * (t + 1) // 2
+        return 2 * self.token_params * t + 2 * self.head_params + attention
+
+    def decode_bytes(self, past, weight_bytes):
+        """Weights read once per token plus the fp32 keys and values of the past + 1 positions."""
+        kv = self.layers * 2 * (past + 1) * self.kv_heads * self.head_dim * 4
+        return (self.token_params + self.head_params) * weight_bytes + kv
+
+
+def _matrix_params(cfg):
+    """The per-token matrix parameters a config implies, counted the other way round (from the architecture)."""
+    h, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    if cfg["model_type"] == "opt":
+        width = cfg.get("word_embed_proj_dim", h)
+        return layers * (4 * h * h + 2 * h * cfg["ffn_dim"]) + (2 * h * width if width != h else 0)
+    heads = cfg["num_attention_heads"]
+    hd = cfg.get("head_dim") or h // heads
+    kv = cfg.get("num_key_value_heads") or heads
+    return layers * (2 * h * heads * hd + 2 * h * kv * hd + 3 * h * cfg["intermediate_size"])
+
+
+def _logit_check(records, model, point):
+    return _output_check({r["impl"]: r["file"] for r in records if r.get("model") == model and r.get("point") == point})
+
+
+def _output_check(files, argmax=True):
+    """max |gemel - torch| / max |torch| of the outputs both saved, and (logits) whether their argmax agree."""
+    if set(files) != {"gemel", "torch"}:
+        return "-"
+    g, t = np.load(files["gemel"]), np.load(files["torch"])
+    if g.shape != t.shape:
+        return f"shapes differ {g.shape} vs {t.shape}"
+    rel = float(np.abs(g - t).max() / max(np.abs(t).max(), 1e-30))
+    if not argmax:
+        return f"{rel:.1e}"
+    same = "same argmax" if np.array_equal(g.argmax(-1), t.argmax(-1)) else "**argmax differs**"
+    return f"{rel:.1e}, {same}"
+
+
+def render_decoders(records, plan, results):
+    try:
+        sgemm, bandwidth = bounds(_records(results, "machine"))
+    except SystemExit:
+        sgemm = bandwidth = None
+    meas = {}
+    for r in records:
+        if r["phase"] in ("prefill", "decode", "load"):
+            meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
+    after, steps = plan["decode_after"], plan["decode_steps"]
+    lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
+             "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    failed = [f"{r['impl']} on {r['model']}" for r in records if r["phase"] == "failed"]
+    loads, missing = [], []
+    for model in plan["models"]:
+        name = model["name"]
+        if not any(k[0] == name for k in meas):
+            missing.append(name)
+            continue
+        shape = Shape(model)
+        base = name[: -len(model["weights"]) - 1]
+        for tokens in plan["prefill_tokens"]:
+            g, t = (meas.get((name, impl, "prefill", tokens)) for impl in ("gemel", "torch"))
+            g_rate = tokens / min(g) if g else None
+            t_rate = tokens / min(t) if t else None
+            bound = sgemm * 1e9 / shape.prefill_flops(tokens) * tokens if sgemm else None
+            check = _logit_check(records, name, f"prefill-{after}") if tokens == after else ""
+            met = g_rate is not None and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate) if bound else None
+            lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound, met, check))
+        g, t = (meas.get((name, impl, "decode", None)) for impl in ("gemel", "torch"))
+        g_rate = 1 / statistics.median(g) if g else None
+        t_rate = 1 / statistics.median(t) if t else None
+        mid = after + steps // 2
+        g_bound = bandwidth * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if bandwidth else None
+        t_bound = bandwidth * 1e9 / shape.decode_bytes(mid, 4) if bandwidth else None  # torch computes on fp32 copies
+        met = g_rate is not None and g_rate >= GOAL * g_bound if g_bound else None
+        lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound, met,
+                          _logit_check(records, name, f"decode-{steps}")))
+        lg, lt = (meas.get((name, impl, "load", None)) for impl in ("gemel", "torch"))
+        loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
+    if missing:
+        lines += ["", "Not measured in this run: " + ", ".join(missing) + "."]
+    if failed:
+        lines += ["", "**Failed in this run** (see the run's output): " + ", ".join(failed) + "."]
+    if sgemm is None:
+        lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
+    lines += [
+        "",
+        f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after a "
+        f"warm-up prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
+        "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
+        "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
+        "bandwidth bound / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
+        "widened bf16 on loading), plus the fp32 keys and values. Goal: prefill at least 80 % of its bound and ahead of "
+        "torch; decode at least 80 % of its bound. The logits column compares the last-position logits of both on the "
+        f"same weights and prompt (after the {after}-token prefill, after the last decode step): "
+        "max |gemel - torch| / max |torch|.",
+        "",
+        "Loading (open, map, check; torch: read and widen to fp32): " + "; ".join(loads) + ".",
+    ]
+    return lines
+
+
+def _row(model, weights, phase, g, t, g_bound, t_bound, met, check):
+    """met: None when there is no bound to judge against."""
+    goal = "-" if met is None else "met" if met else "not met"
+    ratio = g / t if g and t else None
+    bound = _fmt(g_bound) if g_bound == t_bound else f"{_fmt(g_bound)} (torch: {_fmt(t_bound)})"
+    return (f"| {model} | {weights} | {phase} | {_fmt(g)} | {_fmt(t)} | {_fmt(ratio, 2)} | {bound} | "
+            f"{_pct(g / g_bound if g and g_bound else None)} | {_pct(t / t_bound if t and t_bound else None)} | {goal} | {check} |")
+
+
+# ------------------------------------------------------------------------------------------------ clip
+
+def clip_flops(spec):
+    """Per image, from the checkpoint: 2 x matrix parameters x tokens, the patch convolution as a product over
+    the patches, and 4 x hidden x tokens^2 per layer for q.k and p.v over all (bidirectional) pairs."""
+    with open(os.path.join(spec["dir"], "config.json")) as f:
+        cfg = json.load(f)
+    header = {k: v for k, v in _header(os.path.join(spec["dir"], "model.safetensors")).items() if k != "__metadata__"}
+    patches = (cfg["image_size"] // cfg["patch_size"]) ** 2
+    tokens = patches + 1
+    matrices = sum(int(np.prod(v["shape"])) for k, v in header.items() if len(v["shape"]) == 2 and "position_embedding" not in k)
+    conv = int(np.prod(header["vision_model.embeddings.patch_embedding.weight"]["shape"]))
+    d = cfg["hidden_size"]
+    expected = cfg["num_hidden_layers"] * (4 * d * d + 2 * d * cfg["intermediate_size"])
+    if matrices != expected:
+        raise SystemExit(f"report: {spec['dir']} holds {matrices} matrix parameters, its config implies {expected}")
+    params = sum(int(np.prod(v["shape"])) for v in header.values())
+    return 2 * matrices * tokens + 2 * conv * patches + cfg["num_hidden_layers"] * 4 * d * tokens * tokens, params
+
+
+def render_clip(records, plan, results):
+    try:
+        sgemm, _ = bounds(_records(results, "machine"))
+    except SystemExit:
+        sgemm = None
+    spec = plan["clip"]
+    flops, params = clip_flops(spec)
+    enc = {r["impl"]: r for r in records if r["phase"] == "encode"}
+    load = {r["impl"]: r["seconds"] for r in records if r["phase"] == "load"}
+    rate = {impl: r["images"] / r["seconds"] for impl, r in enc.items()}
+    g, t = rate.get("gemel"), rate.get("torch")
+    bound = sgemm * 1e9 / flops if sgemm else None
+    check = _output_check({r["impl"]: r["file"] for r in records if r["phase"] == "pooled"}, argmax=False)
+    lines = ["| model | images per call | gemel images/s | torch images/s | gemel / torch | bound images/s | gemel % of bound | "
+             "torch % of bound | pooled output gemel vs torch (max rel. diff) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+             f"| {spec['name']} fp32 ({params / 1e6:.0f} M parameters) | {spec['batch']} | {_fmt(g)} | {_fmt(t)} | "
+             f"{_fmt(g / t if g and t else None, 2)} | {_fmt(bound)} | {_pct(g / bound if g and bound else None)} | "
+             f"{_pct(t / bound if t and bound else None)} | {check} |",
+             "",
+             f"One call encodes the batch after one untimed image; pixel values are random (as CLIPImageProcessor leaves "
+             f"them: normalized). Bound = sgemm bound / {_fmt(flops / 1e9)} GFLOP per image (matrices, patch convolution, "
+             f"attention over all token pairs). Loading: gemel {_fmt(load.get('gemel'))} s, torch {_fmt(load.get('torch'))} s."]
+    if sgemm is None:
+        lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ entity tree
+
+def render_entity_tree(records, plan, results):
+    by = {r["kind"]: r for r in records}
+    b, l, f = by["build"], by["lookup"], by["file"]
+    spec = plan["entity_tree"]
+    return [
+        "| names (distinct) | nodes | tree in memory | bytes per name | build | lookups/s (1 thread) | file | save | load |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {b['names']:,} ({b['distinct']:,}) | {b['nodes']:,} | {b['tree_bytes'] / 2**20:.0f} MiB | "
+        f"{b['tree_bytes'] / b['distinct']:.0f} | {_fmt(b['seconds'])} s | {l['lookups'] / l['seconds']:,.0f} | "
+        f"{f['file_bytes'] / 2**20:.0f} MiB | {_fmt(f['save_seconds'])} s | {_fmt(f['load_seconds'])} s |",
+        "",
+        f"Synthetic entries `[{spec['start_token']}, ids..., {spec['start_token']}]` as GEMEL stores OPT names: 1 to 10 "
+        f"name tokens over a vocabulary of {spec['vocab']:,}, the first from a pool of 2,000 so that prefixes are shared. "
+        f"Build: adding every entry and building the arrays. Lookups: the tokens allowed after a random prefix of a real "
+        f"entry (`allowedNext`, {l['lookups']:,} of them, {l['mean_allowed']:.0f} tokens allowed on average: the bare start "
+        "token allows every first token). No peer: GENRE's Python dict-of-dict tree, which the reference uses, is "
+        "reported to need about 8.5 GB for ~5 M Wikipedia titles (shared/GEMEL.md).",
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ sections
+
+SECTIONS = {
+    "machine": ("Machine bounds: sgemm and memory bandwidth", render_machine),
+    "decoders": ("Decoders: prefill and decode at real shapes, random weights, against PyTorch", render_decoders),
+    "clip": ("CLIP vision encoder: images/s", render_clip),
+    "entity-tree": ("Entity tree: memory, build time, lookups/s", render_entity_tree),
+    "link": ("Linking: latency per mention with 16 demonstrations", None),
+    "train": ("Feature mapper training: time per step", None),
+}
+PENDING = "Not measured yet: the harness has the slot (`{cmd} {name}`), the measurement comes with the code it times."
+
+
+def section_text(name, results, plan):
+    title, render = SECTIONS[name]
+    lines = [f"<!-- section:{name} -->", f"## {title}", ""]
+    if render is None:
+        lines.append(PENDING.format(cmd=COMMAND, name=name))
+    else:
+        ctx = _context(results, name)
+        lines += [f"Command: `{ctx['command']}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
+        lines += _context_lines(ctx) + [""]
+        records = _records(results, name)
+        lines += render(records, plan, results)
+    lines.append(f"<!-- /section:{name} -->")
+    return "\n".join(lines) + "\n"
+
+
+def render(args):
+    with open(args.plan) as f:
+        plan = json.load(f)
+    text = section_text(args.section, args.results, plan)
+    doc = "# Benchmarks\n"
+    if os.path.exists(args.markdown):
+        with open(args.markdown) as f:
+            doc = f.read()
+    pattern = re.compile(rf"<!-- section:{re.escape(args.section)} -->.*?<!-- /section:{re.escape(args.section)} -->\n", re.S)
+    doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
+    _write_atomic(args.markdown, doc)
+    print(f"report: wrote section {args.section} of {args.markdown}", file=sys.stderr)
+
+
+def _write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["context", "render"])
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--section", required=True, choices=sorted(SECTIONS))
+    ap.add_argument("--stage", choices=["begin", "end"])
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--command", default=COMMAND, help="context: the command line that runs the section")
+    ap.add_argument("--plan")
+    ap.add_argument("--markdown")
+    args = ap.parse_args()
+    if args.action == "context":
+        context(args)
+    else:
+        render(args)
+
+
+if __name__ == "__main__":
+    main()
