@@ -394,23 +394,17 @@ SECTIONS = {
     "decoders": ("Decoders: prefill and decode at real shapes, random weights, against PyTorch", render_decoders),
     "clip": ("CLIP vision encoder: images/s", render_clip),
     "entity-tree": ("Entity tree: memory, build time, lookups/s", render_entity_tree),
-    "link": ("Linking: latency per mention with 16 demonstrations", None),
-    "train": ("Feature mapper training: time per step", None),
 }
-PENDING = "Not measured yet: the harness has the slot (`{cmd} {name}`), the measurement comes with the code it times."
 
 
 def section_text(name, results, plan):
     title, render = SECTIONS[name]
     lines = [f"<!-- section:{name} -->", f"## {title}", ""]
-    if render is None:
-        lines.append(PENDING.format(cmd=COMMAND, name=name))
-    else:
-        ctx = _context(results, name)
-        lines += [f"Command: `{ctx['command']}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
-        lines += _context_lines(ctx) + [""]
-        records = _records(results, name)
-        lines += render(records, plan, results)
+    ctx = _context(results, name)
+    lines += [f"Command: `{ctx['command']}`" + (f" (model set `{plan['set']}`)" if name == "decoders" else "") + ".", ""]
+    lines += _context_lines(ctx) + [""]
+    records = _records(results, name)
+    lines += render(records, plan, results)
     lines.append(f"<!-- /section:{name} -->")
     return "\n".join(lines) + "\n"
 

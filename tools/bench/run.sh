@@ -2,7 +2,8 @@
 # Runs benchmark sections, gemel and its PyTorch peer in the same run, and rewrites their sections of BENCHMARKS.md.
 #
 #   tools/bench/run.sh [section...]     default: machine decoders clip entity-tree
-#   sections: machine decoders clip entity-tree | link train (slots for later: they write a placeholder)
+#   sections: machine decoders clip entity-tree
+#   (BENCHMARKS.md's link and train sections come from their own commands, named in those sections)
 #
 # Environment:
 #   GEMEL_BENCH_DIR       scratch folder outside the repository: random models, plan, results (default /tmp/gemel-bench;
@@ -21,7 +22,7 @@ set_name="${GEMEL_BENCH_SET:-real}"
 markdown="${GEMEL_BENCH_MARKDOWN:-$root/BENCHMARKS.md}"
 results="$dir/results"
 plan="$dir/plan.json"
-all=(machine decoders clip entity-tree link train)
+all=(machine decoders clip entity-tree)
 asked=("$@")
 [ ${#asked[@]} -gt 0 ] || asked=(machine decoders clip entity-tree)
 for s in "${asked[@]}"; do
