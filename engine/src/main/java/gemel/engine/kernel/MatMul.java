@@ -1,6 +1,7 @@
 package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
+import gemel.engine.tensor.DType;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -8,13 +9,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The product of fp32 activations with a stored weight, as a linear layer computes it:
  * {@code out[t, o] = sum_i x[t, i] * w[o, i] + bias[o]}. The weight stays in its stored dtype. Tasks
- * own blocks of output rows and run on all cores. A task walks the input dimension in chunks that keep
+ * own blocks of output rows and run on all cores. Prompts ({@value #PANEL_TOKENS} tokens or more) go
+ * through {@link PanelProduct}; fewer tokens (decode steps, beams, short prompts: bound by reading the
+ * weight) through {@link StreamingProduct}, which reads F32 and BF16 straight from storage. F16 weights
+ * with few tokens are converted here instead: a task walks the input dimension in chunks that keep
  * the converted weights and a block of tokens in L2 however wide the layer (OPT-6.7B's fc2 reads 16384
- * inputs). Prompts ({@value #PANEL_TOKENS} tokens or more) go through {@link PanelProduct}. Fewer
- * tokens (decode steps, bound by reading the weight): each row pair's chunk is converted to fp32 just
- * before use, into L1, and every token runs over it four tokens by two rows at a time so that one
- * vector load feeds several multiply-adds. Converting in registers straight from storage was tried for
- * decode steps: no faster for one token, slower for five beams, which convert each row pair twice.
+ * inputs); each row pair's chunk is converted to fp32 just before use, into L1, and every token runs
+ * over it four tokens by two rows at a time so that one vector load feeds several multiply-adds.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,12 +32,14 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        boolean panels = tokens >= PANEL_TOKENS;
-        // the panel path works on whole panels of L rows
-        int rowBlock = panels ? Math.max(F.length(), rowBlock(outDim, in) / F.length() * F.length()) : rowBlock(outDim, in);
+        boolean panels = tokens >= PANEL_TOKENS, streaming = !panels && w.dtype() != DType.F16;
+        int rowBlock = panels ? Math.max(F.length(), rowBlock(outDim, in) / F.length() * F.length()) // whole panels of L rows
+                : streaming ? balancedRows(outDim)
+                : rowBlock(outDim, in);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
         IntConsumer block = panels
                 ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
+                : streaming ? b -> StreamingProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock))
                 : b -> multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
         if ((long) tokens * in * outDim < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
@@ -72,9 +75,11 @@ public final class MatMul {
     /** Rows per task: a converted chunk fits the tile budget, and there are a few tasks per core. */
     private static int rowBlock(int outDim, int in) {
         int byTile = Math.max(2, WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))));
-        int byBalance = Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores()));
-        return Math.min(byTile, byBalance) & ~1;
+        return Math.min(byTile, balancedRows(outDim)) & ~1;
     }
+
+    /** Rows per task for four tasks per core, so that a slow core holds up the others little. */
+    private static int balancedRows(int outDim) { return Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores())); }
 
     private static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         int rows = o1 - o0;

@@ -1,49 +1,134 @@
 package gemel.engine.kernel;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
-/** Runs independent pieces of a kernel on one shared pool sized to the machine's cores. */
+/**
+ * Runs the independent pieces of a kernel on all cores: the calling thread and one worker per other
+ * core take pieces from a shared counter. A decode step calls a few hundred kernels of well under a
+ * millisecond each, with short serial work between them; a fork-join pool, whose idle workers park,
+ * spent 20-80 µs per call waking them (a quarter of a small model's step). Here workers spin for
+ * {@link #SPIN_NANOS} after a job, so the next one starts at once, and only then park. One caller
+ * at a time owns the workers: a call from inside a piece (a nested kernel) or from another thread
+ * while they are busy runs its pieces itself, in order.
+ */
 public final class Parallel {
-    private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    private static final long SPIN_NANOS = 2_000_000; // a worker waits this long for the next job before parking
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final ReentrantLock OWNER = new ReentrantLock();
+    private static final Worker[] WORKERS = new Worker[CORES - 1];
+    private static volatile Job current; // the latest job; a new object for each call
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker("gemel-kernel-" + (i + 1));
+            WORKERS[i].start();
+        }
+    }
 
     private Parallel() {}
 
-    public static int cores() { return POOL.getParallelism(); }
+    public static int cores() { return CORES; }
 
-    /** Calls {@code body.accept(i)} for every i in [0, count), in parallel; returns when all are done. */
+    /** Calls {@code body.accept(i)} for every i in [0, count), in parallel; returns when all are done, rethrowing the first failure. */
     public static void forEach(int count, IntConsumer body) {
         if (count <= 0) return;
-        if (count == 1) {
-            body.accept(0);
+        if (count == 1 || WORKERS.length == 0 || Thread.currentThread() instanceof Worker || OWNER.isHeldByCurrentThread() || !OWNER.tryLock()) {
+            for (int i = 0; i < count; i++) body.accept(i);
             return;
         }
-        var task = new Range(0, count, body);
-        // a worker of the pool calling in again (nested kernels) splits in place instead of waiting on itself
-        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL) task.invoke();
-        else POOL.invoke(task);
+        try {
+            Job job = new Job(count, body);
+            current = job;
+            for (Worker w : WORKERS) {
+                if (w.parked) LockSupport.unpark(w);
+            }
+            job.work();
+            job.awaitAll();
+            job.rethrow();
+        } finally {
+            OWNER.unlock();
+        }
     }
 
-    private static final class Range extends RecursiveAction {
-        private final int from, to;
-        private final transient IntConsumer body;
+    /** One call's pieces: whoever is free takes the next index. */
+    private static final class Job {
+        private final int count;
+        private final IntConsumer body;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger finished = new AtomicInteger();
+        private volatile Throwable failure;
 
-        Range(int from, int to, IntConsumer body) {
-            this.from = from;
-            this.to = to;
+        Job(int count, IntConsumer body) {
+            this.count = count;
             this.body = body;
         }
 
-        @Override
-        protected void compute() {
-            if (to - from == 1) {
-                body.accept(from);
-                return;
+        void work() {
+            for (int i; (i = next.getAndIncrement()) < count; ) {
+                try {
+                    body.accept(i);
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                } finally {
+                    finished.incrementAndGet();
+                }
             }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Range(from, mid, body), new Range(mid, to, body));
+        }
+
+        /** The caller has no pieces left to take: the others finish theirs (short, as kernel pieces are). */
+        void awaitAll() {
+            for (int spins = 0; finished.get() < count; spins++) {
+                if (spins < 1 << 16) Thread.onSpinWait();
+                else Thread.yield();
+            }
+        }
+
+        void rethrow() {
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
+        }
+    }
+
+    private static final class Worker extends Thread {
+        volatile boolean parked;
+
+        Worker(String name) {
+            super(name);
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            Job done = null;
+            while (true) {
+                Job job = next(done);
+                job.work();
+                done = job;
+            }
+        }
+
+        /** Spins, then parks, until a job other than {@code done} is published. */
+        private Job next(Job done) {
+            long start = System.nanoTime();
+            while (true) {
+                Job job = current;
+                if (job != done && job != null) return job;
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                // re-read after announcing: a caller that published before seeing the flag is seen here
+                job = current;
+                if (job == done || job == null) LockSupport.park(this);
+                parked = false;
+                start = System.nanoTime();
+            }
         }
     }
 }

@@ -1,0 +1,174 @@
+package gemel.engine.kernel;
+
+import gemel.engine.io.TensorView;
+import gemel.engine.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link MatMul}'s path for a few tokens (a decode step, a handful of beams), which is bound by reading
+ * the weight: four rows at a time are read front to back straight from storage and widened to fp32 in
+ * registers, and nothing converted is written back. The four rows come from the four quarters of the
+ * task's block, so the memory sees four long sequential streams however short a row is (with one or
+ * two streams, with four adjacent rows, or with the rows converted into a buffer first, decode steps
+ * read their weights at 50-70 % of the speed). Four tokens at a time run against each row quad, then
+ * the rest one by one; the quad read again for those comes from L2. F32 and BF16 only: the Vector API
+ * has no half-precision conversion, and converting f16 by bit operations in registers ran slower than
+ * {@link MatMul}'s conversion into L1, which the JIT compiles to the processor's conversion instruction.
+ */
+final class StreamingProduct {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = switch (F.vectorBitSize()) { // F's lane count
+        case 512 -> ShortVector.SPECIES_256;
+        case 256 -> ShortVector.SPECIES_128;
+        default -> ShortVector.SPECIES_64;
+    };
+    private static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int ROWS = 4;   // rows per pass: four read streams
+    private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
+
+    private StreamingProduct() {}
+
+    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
+    static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+        float[] sums = new float[TOKENS * ROWS];
+        int[] rows = new int[ROWS];
+        // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
+        int span = (o1 - o0 + ROWS - 1) / ROWS;
+        for (int j = 0; j < span; j++) {
+            for (int k = 0; k < ROWS; k++) {
+                int r = o0 + k * span + j;
+                rows[k] = r < o1 ? r : -1;
+            }
+            long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
+            int t = 0;
+            for (; t + TOKENS <= tokens; t += TOKENS) {
+                dot4x4(x, t * in, in, w, r0, r1, r2, r3, sums);
+                store(sums, TOKENS, t, rows, bias, out, outDim);
+            }
+            for (; t < tokens; t++) {
+                dot1x4(x, t * in, in, w, r0, r1, r2, r3, sums);
+                store(sums, 1, t, rows, bias, out, outDim);
+            }
+        }
+    }
+
+    /** Where the weights of stream k start: its row, or for a stream past the block's end the first stream's (its sums are dropped). */
+    private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
+
+    /** out[t0 + t, rows[k]] = sums[t * ROWS + k] + bias[rows[k]] for the first {@code tokens} tokens and every real row. */
+    private static void store(float[] sums, int tokens, int t0, int[] rows, float[] bias, float[] out, int outDim) {
+        for (int t = 0; t < tokens; t++) {
+            for (int k = 0; k < ROWS; k++) {
+                int r = rows[k];
+                if (r >= 0) out[(t0 + t) * outDim + r] = sums[t * ROWS + k] + (bias == null ? 0 : bias[r]);
+            }
+        }
+    }
+
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums) {
+        MemorySegment data = w.data();
+        DType dtype = w.dtype();
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            a0 = v.fma(load(data, dtype, r0 + i), a0);
+            a1 = v.fma(load(data, dtype, r1 + i), a1);
+            a2 = v.fma(load(data, dtype, r2 + i), a2);
+            a3 = v.fma(load(data, dtype, r3 + i), a3);
+        }
+        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1), s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            s0 += v * w.get(r0 + i);
+            s1 += v * w.get(r1 + i);
+            s2 += v * w.get(r2 + i);
+            s3 += v * w.get(r3 + i);
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+    }
+    private static void dot4x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums) {
+        MemorySegment data = w.data();
+        DType dtype = w.dtype();
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += L) {
+            FloatVector w0 = load(data, dtype, r0 + i), w1 = load(data, dtype, r1 + i), w2 = load(data, dtype, r2 + i), w3 = load(data, dtype, r3 + i);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + i);
+            a00 = v.fma(w0, a00);
+            a01 = v.fma(w1, a01);
+            a02 = v.fma(w2, a02);
+            a03 = v.fma(w3, a03);
+            v = FloatVector.fromArray(F, x, x1 + i);
+            a10 = v.fma(w0, a10);
+            a11 = v.fma(w1, a11);
+            a12 = v.fma(w2, a12);
+            a13 = v.fma(w3, a13);
+            v = FloatVector.fromArray(F, x, x2 + i);
+            a20 = v.fma(w0, a20);
+            a21 = v.fma(w1, a21);
+            a22 = v.fma(w2, a22);
+            a23 = v.fma(w3, a23);
+            v = FloatVector.fromArray(F, x, x3 + i);
+            a30 = v.fma(w0, a30);
+            a31 = v.fma(w1, a31);
+            a32 = v.fma(w2, a32);
+            a33 = v.fma(w3, a33);
+        }
+        sums[0] = Lanes.sum(a00);
+        sums[1] = Lanes.sum(a01);
+        sums[2] = Lanes.sum(a02);
+        sums[3] = Lanes.sum(a03);
+        sums[4] = Lanes.sum(a10);
+        sums[5] = Lanes.sum(a11);
+        sums[6] = Lanes.sum(a12);
+        sums[7] = Lanes.sum(a13);
+        sums[8] = Lanes.sum(a20);
+        sums[9] = Lanes.sum(a21);
+        sums[10] = Lanes.sum(a22);
+        sums[11] = Lanes.sum(a23);
+        sums[12] = Lanes.sum(a30);
+        sums[13] = Lanes.sum(a31);
+        sums[14] = Lanes.sum(a32);
+        sums[15] = Lanes.sum(a33);
+        for (; i < n; i++) {
+            float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
+            for (int t = 0; t < TOKENS; t++) {
+                float v = x[xo + t * n + i];
+                sums[t * ROWS] += v * w0;
+                sums[t * ROWS + 1] += v * w1;
+                sums[t * ROWS + 2] += v * w2;
+                sums[t * ROWS + 3] += v * w3;
+            }
+        }
+    }
+    /** L stored values from element {@code index} on, widened to fp32. */
+    private static FloatVector load(MemorySegment data, DType dtype, long index) {
+        return switch (dtype) {
+            case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
+            case BF16 -> bf16(data, index * 2);
+            case F16 -> throw unsupported();
+        };
+    }
+
+    /** bf16 is the top half of an fp32: L values widen to int lanes and move up 16 bits (the sign-extended bits drop out). */
+    private static FloatVector bf16(MemorySegment data, long byteOffset) {
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
+        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+    // the Vector API has no half-precision conversion; MatMul converts f16 itself
+    private static IllegalArgumentException unsupported() { return new IllegalArgumentException("f16 weights take MatMul's converting path"); }
+}
