@@ -15,8 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class StreamingRead {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    private static final long ROW_FLOATS = 8192; // 32 KiB: an 8192-wide fp32 weight row
-
     private StreamingRead() {}
 
     /** The sum of the floats of {@code data} (native order), split over the cores of the engine's pool (so a shared arena's). */
@@ -37,26 +35,19 @@ public final class StreamingRead {
         return total;
     }
 
-    /**
-     * Floats [from, to) in blocks of four 8 KiB rows read side by side, each with its own accumulator,
-     * the way a decode step's product reads a weight four rows at a time: one stream per core measured
-     * less, and so did four streams far apart.
-     */
+    /** Floats [from, to): four independent accumulators keep several loads in flight. */
     private static double sumRange(MemorySegment data, long from, long to) {
         int lanes = F.length();
-        long row = ROW_FLOATS, block = 4 * ROW_FLOATS;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        long b = from;
-        for (; b + block <= to; b += block) {
-            for (long i = 0; i < row; i += lanes) {
-                a0 = a0.add(FloatVector.fromMemorySegment(F, data, 4 * (b + i), ByteOrder.nativeOrder()));
-                a1 = a1.add(FloatVector.fromMemorySegment(F, data, 4 * (b + row + i), ByteOrder.nativeOrder()));
-                a2 = a2.add(FloatVector.fromMemorySegment(F, data, 4 * (b + 2 * row + i), ByteOrder.nativeOrder()));
-                a3 = a3.add(FloatVector.fromMemorySegment(F, data, 4 * (b + 3 * row + i), ByteOrder.nativeOrder()));
-            }
+        long i = from;
+        for (; i + 4L * lanes <= to; i += 4L * lanes) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, data, 4 * i, ByteOrder.nativeOrder()));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, data, 4 * (i + lanes), ByteOrder.nativeOrder()));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, data, 4 * (i + 2L * lanes), ByteOrder.nativeOrder()));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, data, 4 * (i + 3L * lanes), ByteOrder.nativeOrder()));
         }
         double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (long i = b; i < to; i++) s += data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        for (; i < to; i++) s += data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
         return s;
     }
 }
