@@ -16,7 +16,8 @@ import java.nio.file.Path;
  * the prefill and of the last step are saved so the report can check both computed the same thing.
  */
 final class DecoderBench {
-    private static final int WARM_PROMPT = 32;   // a short prompt and two steps before timing: classes loaded, kernels compiled
+    // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up) and two steps before timing: classes loaded, kernels compiled
+    private static final int WARM_PROMPT = 256;
     private static final int WARM_STEPS = 2;
 
     private final BenchPlan plan;

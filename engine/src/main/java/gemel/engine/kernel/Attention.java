@@ -41,24 +41,163 @@ public final class Attention {
             if (n <= 0) break;
             int j = 0;
             for (; j + 4 * L <= n; j += 4 * L) scores4(q, qOff, headDim, scale, s, j, scores, base + j);
-            for (; j + L <= n; j += L) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int d = 0; d < headDim; d++)
-                    acc = FloatVector.fromArray(F, s.keys, s.keyOffset + d * s.keyStride + j).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
-                acc.mul(scale).intoArray(scores, base + j);
-            }
-            for (; j < n; j++) scores[base + j] = scale * keyDot(q, qOff, headDim, s, j);
+            scoresRest(q, qOff, headDim, scale, s, j, n, scores, base);
             base += n;
         }
-        if (!maskScores(scores, visible, keyMask, maskOff)) {
+        if (!maskScores(scores, 0, visible, keyMask, maskOff)) {
             Arrays.fill(out, outOff, outOff + headDim, 0f);
             return;
         }
         Softmax.inPlace(scores, 0, visible);
         int d0 = 0;
         for (; d0 + 4 * L <= headDim; d0 += 4 * L) sumValues4(spans, visible, scores, d0, out, outOff);
-        for (; d0 + L <= headDim; d0 += L) sumValues1(spans, visible, scores, d0, out, outOff);
-        for (; d0 < headDim; d0++) out[outOff + d0] = sumValuesScalar(spans, visible, scores, d0);
+        for (; d0 + L <= headDim; d0 += L) sumValues1(spans, visible, scores, 0, d0, out, outOff);
+        for (; d0 < headDim; d0++) out[outOff + d0] = sumValuesScalar(spans, visible, scores, 0, d0);
+    }
+
+    /** Queries per call of {@link #attendFour}. */
+    public static final int QUERIES = 4;
+
+    /**
+     * {@link #attend} for four query heads at once, q at {@code qOff + i * qStride} (i < 4), which share
+     * spans and key mask: query i sees the first {@code visible + (causal ? i : 0)} positions, as
+     * consecutive positions of a causal prompt do. Each key and value vector loaded serves all four, so
+     * that a prompt's attention runs at the speed of its multiply-adds instead of its loads. Scores and
+     * sums accumulate in the same order as {@link #attend}'s, so the outputs are the same.
+     * {@code scores} is scratch of at least {@code 4 * (visible + 3)}; out i goes to {@code outOff + i * outStride}.
+     */
+    public static void attendFour(float[] q, int qOff, int qStride, int headDim, float scale, Span[] spans, int visible, boolean causal,
+                                  int[] keyMask, int maskOff, float[] scores, float[] out, int outOff, int outStride) {
+        int last = visible + (causal ? QUERIES - 1 : 0), stride = last; // score row i at i * stride
+        checkSpans(spans, last);
+        int base = 0;
+        for (Span s : spans) {
+            int n = Math.min(s.length, last - base);
+            if (n <= 0) break;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) scoresFour(q, qOff, qStride, headDim, scale, s, j, scores, base + j, stride);
+            for (int i = 0; i < QUERIES; i++) scoresRest(q, qOff + i * qStride, headDim, scale, s, j, n, scores, i * stride + base);
+            base += n;
+        }
+        boolean[] sees = new boolean[QUERIES];
+        for (int i = 0; i < QUERIES; i++) {
+            int seen = visible + (causal ? i : 0), row = i * stride;
+            sees[i] = maskScores(scores, row, seen, keyMask, maskOff);
+            if (sees[i]) Softmax.inPlace(scores, row, seen);
+            // positions past this query's view (or all, when it sees none) weigh nothing in the shared sums
+            Arrays.fill(scores, row + (sees[i] ? seen : 0), row + last, 0f);
+        }
+        int d0 = 0;
+        for (; d0 + 4 * L <= headDim; d0 += 4 * L) sumValuesFour(spans, last, scores, stride, d0, out, outOff, outStride);
+        for (int i = 0; i < QUERIES; i++) {
+            int o = outOff + i * outStride;
+            for (int d = d0; d + L <= headDim; d += L) sumValues1(spans, last, scores, i * stride, d, out, o);
+            for (int d = d0 + (headDim - d0) / L * L; d < headDim; d++) out[o + d] = sumValuesScalar(spans, last, scores, i * stride, d);
+            if (!sees[i]) Arrays.fill(out, o, o + headDim, 0f);
+        }
+    }
+
+    /** Scores of four queries against positions [j, j + 4L) of a span: each key vector loaded feeds four multiply-adds. */
+    private static void scoresFour(float[] q, int qOff, int qStride, int headDim, float scale, Span s, int j, float[] scores, int at, int stride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        float[] keys = s.keys;
+        int q0 = qOff, q1 = qOff + qStride, q2 = qOff + 2 * qStride, q3 = qOff + 3 * qStride;
+        for (int d = 0, k = s.keyOffset + j; d < headDim; d++, k += s.keyStride) {
+            FloatVector k0 = FloatVector.fromArray(F, keys, k), k1 = FloatVector.fromArray(F, keys, k + L);
+            FloatVector k2 = FloatVector.fromArray(F, keys, k + 2 * L), k3 = FloatVector.fromArray(F, keys, k + 3 * L);
+            FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            a01 = k1.fma(b, a01);
+            a02 = k2.fma(b, a02);
+            a03 = k3.fma(b, a03);
+            b = FloatVector.broadcast(F, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            a11 = k1.fma(b, a11);
+            a12 = k2.fma(b, a12);
+            a13 = k3.fma(b, a13);
+            b = FloatVector.broadcast(F, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            a21 = k1.fma(b, a21);
+            a22 = k2.fma(b, a22);
+            a23 = k3.fma(b, a23);
+            b = FloatVector.broadcast(F, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+            a31 = k1.fma(b, a31);
+            a32 = k2.fma(b, a32);
+            a33 = k3.fma(b, a33);
+        }
+        int r0 = at, r1 = at + stride, r2 = at + 2 * stride, r3 = at + 3 * stride;
+        a00.mul(scale).intoArray(scores, r0);
+        a01.mul(scale).intoArray(scores, r0 + L);
+        a02.mul(scale).intoArray(scores, r0 + 2 * L);
+        a03.mul(scale).intoArray(scores, r0 + 3 * L);
+        a10.mul(scale).intoArray(scores, r1);
+        a11.mul(scale).intoArray(scores, r1 + L);
+        a12.mul(scale).intoArray(scores, r1 + 2 * L);
+        a13.mul(scale).intoArray(scores, r1 + 3 * L);
+        a20.mul(scale).intoArray(scores, r2);
+        a21.mul(scale).intoArray(scores, r2 + L);
+        a22.mul(scale).intoArray(scores, r2 + 2 * L);
+        a23.mul(scale).intoArray(scores, r2 + 3 * L);
+        a30.mul(scale).intoArray(scores, r3);
+        a31.mul(scale).intoArray(scores, r3 + L);
+        a32.mul(scale).intoArray(scores, r3 + 2 * L);
+        a33.mul(scale).intoArray(scores, r3 + 3 * L);
+    }
+
+    /** Dimensions [d0, d0 + 4L) of four queries' weighted sums (weight rows at i * stride): each value vector loaded feeds four. */
+    private static void sumValuesFour(Span[] spans, int visible, float[] weights, int stride, int d0, float[] out, int outOff, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int base = 0;
+        for (Span s : spans) {
+            int n = Math.min(s.length, visible - base);
+            float[] values = s.values;
+            int step = s.valueStride, v = s.valueOffset + d0;
+            for (int j = 0; j < n; j++, v += step) {
+                FloatVector v0 = FloatVector.fromArray(F, values, v), v1 = FloatVector.fromArray(F, values, v + L);
+                FloatVector v2 = FloatVector.fromArray(F, values, v + 2 * L), v3 = FloatVector.fromArray(F, values, v + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, weights[base + j]);
+                a00 = v0.fma(w, a00);
+                a01 = v1.fma(w, a01);
+                a02 = v2.fma(w, a02);
+                a03 = v3.fma(w, a03);
+                w = FloatVector.broadcast(F, weights[stride + base + j]);
+                a10 = v0.fma(w, a10);
+                a11 = v1.fma(w, a11);
+                a12 = v2.fma(w, a12);
+                a13 = v3.fma(w, a13);
+                w = FloatVector.broadcast(F, weights[2 * stride + base + j]);
+                a20 = v0.fma(w, a20);
+                a21 = v1.fma(w, a21);
+                a22 = v2.fma(w, a22);
+                a23 = v3.fma(w, a23);
+                w = FloatVector.broadcast(F, weights[3 * stride + base + j]);
+                a30 = v0.fma(w, a30);
+                a31 = v1.fma(w, a31);
+                a32 = v2.fma(w, a32);
+                a33 = v3.fma(w, a33);
+            }
+            base += Math.max(n, 0);
+        }
+        int o0 = outOff + d0, o1 = o0 + outStride, o2 = o0 + 2 * outStride, o3 = o0 + 3 * outStride;
+        a00.intoArray(out, o0);
+        a01.intoArray(out, o0 + L);
+        a02.intoArray(out, o0 + 2 * L);
+        a03.intoArray(out, o0 + 3 * L);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + L);
+        a12.intoArray(out, o1 + 2 * L);
+        a13.intoArray(out, o1 + 3 * L);
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + L);
+        a22.intoArray(out, o2 + 2 * L);
+        a23.intoArray(out, o2 + 3 * L);
+        a30.intoArray(out, o3);
+        a31.intoArray(out, o3 + L);
+        a32.intoArray(out, o3 + 2 * L);
+        a33.intoArray(out, o3 + 3 * L);
     }
 
     /** The scalar twin of {@link #attend}. */
@@ -69,12 +208,12 @@ public final class Attention {
         for (Span s : spans) {
             for (int j = 0; j < s.length && base < visible; j++, base++) scores[base] = scale * keyDot(q, qOff, headDim, s, j);
         }
-        if (!maskScores(scores, visible, keyMask, maskOff)) {
+        if (!maskScores(scores, 0, visible, keyMask, maskOff)) {
             Arrays.fill(out, outOff, outOff + headDim, 0f);
             return;
         }
         Softmax.inPlaceScalar(scores, 0, visible);
-        for (int d = 0; d < headDim; d++) out[outOff + d] = sumValuesScalar(spans, visible, scores, d);
+        for (int d = 0; d < headDim; d++) out[outOff + d] = sumValuesScalar(spans, visible, scores, 0, d);
     }
 
     private static void checkSpans(Span[] spans, int visible) {
@@ -100,18 +239,30 @@ public final class Attention {
         a3.mul(scale).intoArray(scores, at + 3 * L);
     }
 
+    /** Scores of positions [j, n) of a span (fewer than 4L): L at a time, then one by one; written from scores[at + j]. */
+    private static void scoresRest(float[] q, int qOff, int headDim, float scale, Span s, int j, int n, float[] scores, int at) {
+        for (; j + L <= n; j += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < headDim; d++)
+                acc = FloatVector.fromArray(F, s.keys, s.keyOffset + d * s.keyStride + j).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
+            acc.mul(scale).intoArray(scores, at + j);
+        }
+        for (; j < n; j++) scores[at + j] = scale * keyDot(q, qOff, headDim, s, j);
+    }
+
+    /** One score, fused like a vector lane's, so that a position scores the same whichever way its block is cut. */
     private static float keyDot(float[] q, int qOff, int headDim, Span s, int j) {
         float sum = 0;
-        for (int d = 0; d < headDim; d++) sum += q[qOff + d] * s.keys[s.keyOffset + d * s.keyStride + j];
+        for (int d = 0; d < headDim; d++) sum = Math.fma(q[qOff + d], s.keys[s.keyOffset + d * s.keyStride + j], sum);
         return sum;
     }
 
-    /** Sets masked scores to -infinity; false when no position is left. */
-    private static boolean maskScores(float[] scores, int visible, int[] keyMask, int maskOff) {
+    /** Sets masked scores (from scores[at] on) to -infinity; false when no position is left. */
+    private static boolean maskScores(float[] scores, int at, int visible, int[] keyMask, int maskOff) {
         if (keyMask == null) return visible > 0;
         boolean any = false;
         for (int j = 0; j < visible; j++) {
-            if (keyMask[maskOff + j] == 0) scores[j] = Float.NEGATIVE_INFINITY;
+            if (keyMask[maskOff + j] == 0) scores[at + j] = Float.NEGATIVE_INFINITY;
             else any = true;
         }
         return any;
@@ -123,14 +274,16 @@ public final class Attention {
         int base = 0;
         for (Span s : spans) {
             int n = Math.min(s.length, visible - base);
-            for (int j = 0; j < n; j++) {
-                if (weights[base + j] == 0) continue;
-                FloatVector w = FloatVector.broadcast(F, weights[base + j]);
-                int v = s.valueOffset + j * s.valueStride + d0;
-                a0 = FloatVector.fromArray(F, s.values, v).fma(w, a0);
-                a1 = FloatVector.fromArray(F, s.values, v + L).fma(w, a1);
-                a2 = FloatVector.fromArray(F, s.values, v + 2 * L).fma(w, a2);
-                a3 = FloatVector.fromArray(F, s.values, v + 3 * L).fma(w, a3);
+            float[] values = s.values; // locals, so that the JIT hoists the bounds checks out of the loop
+            int stride = s.valueStride, v = s.valueOffset + d0;
+            for (int j = 0; j < n; j++, v += stride) {
+                float weight = weights[base + j];
+                if (weight == 0) continue;
+                FloatVector w = FloatVector.broadcast(F, weight);
+                a0 = FloatVector.fromArray(F, values, v).fma(w, a0);
+                a1 = FloatVector.fromArray(F, values, v + L).fma(w, a1);
+                a2 = FloatVector.fromArray(F, values, v + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(F, values, v + 3 * L).fma(w, a3);
             }
             base += Math.max(n, 0);
         }
@@ -140,13 +293,13 @@ public final class Attention {
         a3.intoArray(out, outOff + d0 + 3 * L);
     }
 
-    private static void sumValues1(Span[] spans, int visible, float[] weights, int d0, float[] out, int outOff) {
+    private static void sumValues1(Span[] spans, int visible, float[] weights, int at, int d0, float[] out, int outOff) {
         FloatVector a = FloatVector.zero(F);
         int base = 0;
         for (Span s : spans) {
             int n = Math.min(s.length, visible - base);
             for (int j = 0; j < n; j++) {
-                float w = weights[base + j];
+                float w = weights[at + base + j];
                 if (w != 0) a = FloatVector.fromArray(F, s.values, s.valueOffset + j * s.valueStride + d0).fma(FloatVector.broadcast(F, w), a);
             }
             base += Math.max(n, 0);
@@ -154,11 +307,11 @@ public final class Attention {
         a.intoArray(out, outOff + d0);
     }
 
-    private static float sumValuesScalar(Span[] spans, int visible, float[] weights, int d) {
+    private static float sumValuesScalar(Span[] spans, int visible, float[] weights, int at, int d) {
         float sum = 0;
         int base = 0;
         for (Span s : spans) {
-            for (int j = 0; j < s.length && base < visible; j++, base++) sum += weights[base] * s.values[s.valueOffset + j * s.valueStride + d];
+            for (int j = 0; j < s.length && base < visible; j++, base++) sum += weights[at + base] * s.values[s.valueOffset + j * s.valueStride + d];
         }
         return sum;
     }
@@ -183,8 +336,13 @@ public final class Attention {
         Parallel.forEach(heads * chunks, task -> {
             int h = task / chunks, t0 = (task % chunks) * chunk, g = h / group;
             Span[] spans = {new Span(keys, g * headDim * tokens, tokens, v, g * headDim, kvWidth, tokens)};
-            float[] scores = new float[tokens];
-            for (int t = t0; t < Math.min(tokens, t0 + chunk); t++) {
+            float[] scores = new float[QUERIES * (tokens + QUERIES)];
+            int t = t0, t1 = Math.min(tokens, t0 + chunk), width = heads * headDim;
+            for (; t + QUERIES <= t1; t += QUERIES) {
+                int qo = (t * heads + h) * headDim;
+                attendFour(q, qo, width, headDim, scale, spans, causal ? t + 1 : tokens, causal, mask, 0, scores, out, qo, width);
+            }
+            for (; t < t1; t++) {
                 int qo = (t * heads + h) * headDim;
                 attend(q, qo, headDim, scale, spans, causal ? t + 1 : tokens, mask, 0, scores, out, qo);
             }

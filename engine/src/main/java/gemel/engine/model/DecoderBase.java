@@ -151,8 +151,14 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         Parallel.forEach(step.batch() * heads, task -> {
             int b = task / heads, h = task % heads;
             Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
-            float[] scores = new float[total];
-            for (int t = 0; t < step.tokens(); t++) {
+            float[] scores = new float[Attention.QUERIES * total];
+            int t = 0;
+            for (; t + Attention.QUERIES <= step.tokens(); t += Attention.QUERIES) { // a prompt: four consecutive positions share each key load
+                int at = (b * step.tokens() + t) * width + h * headDim;
+                Attention.attendFour(q, at, width, headDim, scale, spans, step.past() + t + 1, true,
+                        step.mask(), b * total, scores, out, at, width);
+            }
+            for (; t < step.tokens(); t++) {
                 int at = (b * step.tokens() + t) * width + h * headDim;
                 Attention.attend(q, at, headDim, scale, spans, step.past() + t + 1,
                         step.mask(), b * total, scores, out, at);

@@ -102,4 +102,35 @@ class AttentionTest {
             for (float x : a) assertEquals(0, x, "a query that sees nothing gets zeros");
         }
     }
+
+    /**
+     * Four queries at once give exactly what four single calls give: head sizes with and without a
+     * 4L block and a tail, causal and not, two spans, masked keys, and queries that see nothing.
+     */
+    @Test
+    void fourQueriesAtOnceEqualFourSingleCalls() {
+        Random random = new Random(8);
+        for (int hd : new int[] {64, 80, 24, 7}) {
+            int kvWidth = 2 * hd, head = hd, positions = 150, split = 37;
+            float[] k = TestTensors.gaussian(random, positions * kvWidth, 1), v = TestTensors.gaussian(random, positions * kvWidth, 1);
+            Attention.Span[] spans = {
+                    new Attention.Span(keysOfHead(k, positions, kvWidth, head, hd, 0, split, 0), 0, split, v, head, kvWidth, split),
+                    new Attention.Span(keysOfHead(k, positions, kvWidth, head, hd, split, positions, 3), 3, positions - split, v, split * kvWidth + head, kvWidth, positions - split)};
+            int qStride = 3 * hd + 1, outStride = 2 * hd + 3;
+            float[] q = TestTensors.gaussian(random, 4 * qStride, 1);
+            int[] mask = new int[positions];
+            for (int j = 0; j < positions; j++) mask[j] = j % 7 == 2 || j < 3 ? 0 : 1;
+            for (boolean causal : new boolean[] {true, false}) {
+                for (int visible : new int[] {1, 2, 3, 5, 36, 37, 38, 64, 100, 147}) {
+                    float[] four = new float[4 * outStride], one = new float[4 * outStride];
+                    float[] scores = new float[4 * positions];
+                    Attention.attendFour(q, 0, qStride, hd, 0.4f, spans, visible, causal, mask, 0, scores, four, 0, outStride);
+                    for (int i = 0; i < 4; i++)
+                        Attention.attend(q, i * qStride, hd, 0.4f, spans, visible + (causal ? i : 0), mask, 0, scores, one, i * outStride);
+                    for (int i = 0; i < four.length; i++)
+                        assertEquals(one[i], four[i], "head " + hd + (causal ? " causal" : "") + " visible " + visible + " at " + i);
+                }
+            }
+        }
+    }
 }
