@@ -23,6 +23,7 @@ import numpy as np
 
 COMMAND = "tools/bench/run.sh"
 GOAL = 0.8  # of the bound, for prefill and for decode
+STREAM_MIB = 512  # the buffer both sides read before each decode step (DecoderBench, torch_peer.py)
 
 
 # ------------------------------------------------------------------------------------------------ context
@@ -249,16 +250,18 @@ def render_decoders(records, plan, results):
         sgemm, bandwidth = bounds(_records(results, "machine"))
     except SystemExit:
         sgemm = bandwidth = None
-    meas = {}
+    meas, adjacent = {}, {}
     for r in records:
         if r["phase"] in ("prefill", "decode", "load"):
             meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
+        if r["phase"] == "decode" and r.get("stream_gb_per_s"):
+            adjacent[(r["model"], r["impl"])] = statistics.median(r["stream_gb_per_s"])
     after, steps = plan["decode_after"], plan["decode_steps"]
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     failed = [f"{r['impl']} on {r['model']}" for r in records if r["phase"] == "failed"]
-    loads, missing = [], []
+    loads, missing, reads = [], [], []
     for model in plan["models"]:
         name = model["name"]
         if not any(k[0] == name for k in meas):
@@ -278,8 +281,12 @@ def render_decoders(records, plan, results):
         g_rate = 1 / statistics.median(g) if g else None
         t_rate = 1 / statistics.median(t) if t else None
         mid = after + steps // 2
-        g_bound = bandwidth * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if bandwidth else None
-        t_bound = bandwidth * 1e9 / shape.decode_bytes(mid, 4) if bandwidth else None  # torch computes on fp32 copies
+        # each side's bound: the read bandwidth measured between its own steps (else the machine section's)
+        g_bw, t_bw = (adjacent.get((name, impl), bandwidth) for impl in ("gemel", "torch"))
+        g_bound = g_bw * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if g_bw else None
+        t_bound = t_bw * 1e9 / shape.decode_bytes(mid, 4) if t_bw else None  # torch computes on fp32 copies
+        if g_bw and t_bw:
+            reads.append(f"{name} {g_bw:.1f} / {t_bw:.1f}")
         met = g_rate is not None and g_rate >= GOAL * g_bound if g_bound else None
         lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound, met,
                           _logit_check(records, name, f"decode-{steps}")))
@@ -297,14 +304,20 @@ def render_decoders(records, plan, results):
         f"warm-up prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
-        "bandwidth bound / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
-        "widened bf16 on loading), plus the fp32 keys and values. Goal: prefill at least 80 % of its bound and ahead of "
+        "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
+        "widened bf16 on loading), plus the fp32 keys and values. The read bandwidth of this machine changes from minute to "
+        "minute (between about 30 and 60 GB/s in the same hour: other machines share its memory), so each side reads "
+        f"a {STREAM_MIB} MiB buffer just before each of its decode steps and its bound uses the median of those reads "
+        "(the machine section's figure only when a run has none); the bound column shows gemel's, with torch's in "
+        "parentheses when it differs. Goal: prefill at least 80 % of its bound and ahead of "
         "torch; decode at least 80 % of its bound. The logits column compares the last-position logits of both on the "
         f"same weights and prompt (after the {after}-token prefill, after the last decode step): "
         "max |gemel - torch| / max |torch|.",
         "",
         "Loading (open, map, check; torch: read and widen to fp32): " + "; ".join(loads) + ".",
     ]
+    if reads:
+        lines += ["", "Read bandwidth during the decode steps, GB/s (median, gemel / torch): " + "; ".join(reads) + "."]
     return lines
 
 

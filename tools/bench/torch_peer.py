@@ -56,6 +56,9 @@ def _short(v):
     return v
 
 
+STREAM_BYTES = 512 << 20  # read before each decode step, as gemel's DecoderBench does
+
+
 def best_seconds(fn, repeats):
     """Best wall time of `repeats` calls after one untimed call."""
     fn()
@@ -129,12 +132,20 @@ def decoders(plan, log, name, logits_dir):
             log.record(model=name, phase="prefill", tokens=tokens, seconds=seconds)
             if tokens == after:
                 save(f"prefill-{after}", logits)
-                step_seconds = []
+                # the machine's read bandwidth changes from minute to minute: a read just before each step
+                # gives the bound that step ran against
+                stream = torch.ones(STREAM_BYTES // 4)
+                stream.sum()
+                step_seconds, bandwidth = [], []
                 for pos in range(after, after + steps):
+                    begin = time.perf_counter()
+                    stream.sum()
+                    bandwidth.append(STREAM_BYTES / (time.perf_counter() - begin) / 1e9)
                     begin = time.perf_counter()
                     logits = forward(pos, pos + 1, cache)
                     step_seconds.append(time.perf_counter() - begin)
-                log.record(model=name, phase="decode", after=after, seconds=step_seconds)
+                del stream
+                log.record(model=name, phase="decode", after=after, seconds=step_seconds, stream_gb_per_s=bandwidth)
                 save(f"decode-{steps}", logits)
 
 

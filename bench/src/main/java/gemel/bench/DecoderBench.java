@@ -7,6 +7,8 @@ import gemel.engine.model.CausalLM;
 import gemel.engine.model.DecoderInput;
 import gemel.engine.model.Decoders;
 import gemel.engine.model.KvCache;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
@@ -14,11 +16,13 @@ import java.nio.file.Path;
  * the last position only), then single-token decode steps on the KV cache of the
  * {@code decodeAfter}-token prompt. The same prompt ids and steps as the PyTorch peer; the logits of
  * the prefill and of the last step are saved so the report can check both computed the same thing.
+ * Each decode step follows a read of a large buffer, whose speed is the bound of that step.
  */
 final class DecoderBench {
     // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up) and two steps before timing: classes loaded, kernels compiled
     private static final int WARM_PROMPT = 256;
     private static final int WARM_STEPS = 2;
+    private static final long STREAM_BYTES = 512L << 20; // read before each decode step: far more than the caches
 
     private final BenchPlan plan;
     private final BenchPlan.Model model;
@@ -61,13 +65,23 @@ final class DecoderBench {
             log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds);
             if (tokens != after) continue;
             save("prefill-" + after, logits);
-            double[] stepSeconds = new double[steps];
-            for (int s = 0; s < steps; s++) {
-                long t0 = System.nanoTime();
-                logits = forward(after + s, after + s + 1, cache);
-                stepSeconds[s] = (System.nanoTime() - t0) / 1e9;
+            double[] stepSeconds = new double[steps], bandwidth = new double[steps];
+            try (Arena arena = Arena.ofConfined()) {
+                // the machine's read bandwidth changes from minute to minute (other machines share its memory):
+                // a read just before each step gives the bound that step ran against
+                MemorySegment buffer = arena.allocate(STREAM_BYTES, 64);
+                buffer.fill((byte) 0x3f);
+                StreamingRead.sum(buffer); // warm-up
+                for (int s = 0; s < steps; s++) {
+                    long t0 = System.nanoTime();
+                    StreamingRead.sum(buffer);
+                    bandwidth[s] = STREAM_BYTES / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                    t0 = System.nanoTime();
+                    logits = forward(after + s, after + s + 1, cache);
+                    stepSeconds[s] = (System.nanoTime() - t0) / 1e9;
+                }
             }
-            log.record("model", model.name(), "phase", "decode", "after", after, "seconds", stepSeconds);
+            log.record("model", model.name(), "phase", "decode", "after", after, "seconds", stepSeconds, "stream_gb_per_s", bandwidth);
             save("decode-" + steps, logits);
         }
     }

@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * task's block, so the memory sees four long sequential streams however short a row is (with one or
  * two streams, with four adjacent rows, or with the rows converted into a buffer first, decode steps
  * read their weights at 50-70 % of the speed). Four tokens at a time run against each row quad, then
- * the rest one by one; the quad read again for those comes from L2. F32 and BF16 only: the Vector API
- * has no half-precision conversion, and converting f16 by bit operations in registers ran slower than
- * {@link MatMul}'s conversion into L1, which the JIT compiles to the processor's conversion instruction.
+ * the rest one by one; the quad read again for those comes from L2. F16 rows are first widened into
+ * a buffer of four rows (in L2), which the kernels then read as F32: the Vector API has no
+ * half-precision conversion, and converting by bit operations in registers ran slower than the plain
+ * loop of {@link StoredFloats}, which the JIT compiles to the processor's conversion instruction.
  */
 final class StreamingProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -34,10 +35,16 @@ final class StreamingProduct {
     private static final int ROWS = 4;   // rows per pass: four read streams
     private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
 
+    private static final Scratch QUAD = new Scratch();
+
     private StreamingProduct() {}
 
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+        // f16: each row quad is first widened into a buffer (the JIT compiles that loop to the processor's conversion)
+        float[] quad = w.dtype() == DType.F16 ? QUAD.floats(ROWS * in) : null;
+        TensorView widened = quad == null ? null
+                : new TensorView(w.name(), w.file(), DType.F32, new long[] {ROWS, in}, MemorySegment.ofArray(quad).asSlice(0, 4L * ROWS * in));
         float[] sums = new float[TOKENS * ROWS];
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
@@ -48,13 +55,22 @@ final class StreamingProduct {
                 rows[k] = r < o1 ? r : -1;
             }
             long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
+            TensorView from = w;
+            if (widened != null) {
+                for (int k = 0; k < ROWS; k++) StoredFloats.copy(w, start(rows, k, in), quad, k * in, in);
+                from = widened;
+                r0 = 0;
+                r1 = in;
+                r2 = 2L * in;
+                r3 = 3L * in;
+            }
             int t = 0;
             for (; t + TOKENS <= tokens; t += TOKENS) {
-                dot4x4(x, t * in, in, w, r0, r1, r2, r3, sums);
+                dot4x4(x, t * in, in, from, r0, r1, r2, r3, sums);
                 store(sums, TOKENS, t, rows, bias, out, outDim);
             }
             for (; t < tokens; t++) {
-                dot1x4(x, t * in, in, w, r0, r1, r2, r3, sums);
+                dot1x4(x, t * in, in, from, r0, r1, r2, r3, sums);
                 store(sums, 1, t, rows, bias, out, outDim);
             }
         }
@@ -160,7 +176,7 @@ final class StreamingProduct {
         return switch (dtype) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
             case BF16 -> bf16(data, index * 2);
-            case F16 -> throw unsupported();
+            case F16 -> throw new IllegalStateException("f16 rows are widened before the kernels"); // multiplyRows does that
         };
     }
 
@@ -169,6 +185,4 @@ final class StreamingProduct {
         IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
         return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
-    // the Vector API has no half-precision conversion; MatMul converts f16 itself
-    private static IllegalArgumentException unsupported() { return new IllegalArgumentException("f16 weights take MatMul's converting path"); }
 }
