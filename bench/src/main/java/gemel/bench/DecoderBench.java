@@ -66,7 +66,7 @@ final class DecoderBench {
             if (tokens != after) continue;
             save("prefill-" + after, logits);
             double[] stepSeconds = new double[steps], bandwidth = new double[steps];
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) { // shared: every core reads it
                 // the machine's read bandwidth changes from minute to minute (other machines share its memory):
                 // a read just before each step gives the bound that step ran against
                 MemorySegment buffer = arena.allocate(STREAM_BYTES, 64);
