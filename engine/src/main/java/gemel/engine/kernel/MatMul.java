@@ -28,7 +28,7 @@ public final class MatMul {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
         boolean panels = tokens >= PANEL_TOKENS;
-        int rowBlock = panels ? Math.max(F.length(), panelRows(outDim, in) / F.length() * F.length()) // whole panels of L rows
+        int rowBlock = panels ? wholePanels(panelRows(outDim, in))
                 : balancedRows(outDim);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
         IntConsumer block = panels
@@ -63,6 +63,12 @@ public final class MatMul {
             throw new IllegalArgumentException("output has " + out.length + " floats, " + tokens + " tokens x " + outDim + " needed for " + w);
         if (bias != null && bias.length != outDim)
             throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + outDim + " rows");
+    }
+
+    /** Rows rounded down to whole panels of L rows, in fours when there are four (PanelProduct's widest tile). */
+    private static int wholePanels(int rows) {
+        int quad = 4 * F.length();
+        return rows >= quad ? rows / quad * quad : Math.max(F.length(), rows / F.length() * F.length());
     }
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */

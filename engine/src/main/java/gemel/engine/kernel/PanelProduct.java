@@ -9,14 +9,15 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link MatMul}'s path for many tokens (a prompt, an image's patches): a block of weight rows is
  * converted once per input chunk into panels of L rows stored column by column, so one vector load
- * holds one input column of L output rows. Eight tokens then run against two panels at a time: each
- * step broadcasts one input of each token and multiply-adds it into sixteen accumulators of L outputs,
- * with no horizontal sums (the sum over inputs runs in order within each lane).
+ * holds one input column of L output rows. Four tokens then run against four panels at a time (eight
+ * tokens against two, or one token against one, for a block's last panels): each step broadcasts
+ * one input of each token and multiply-adds it into sixteen accumulators of L outputs, with no
+ * horizontal sums (the sum over inputs runs in order within each lane).
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final int TILE = 8; // tokens per micro-tile: 8 x 2 accumulators + 2 weights + 1 broadcast fit the registers
+    private static final int TILE = 8; // tokens per step of the token loop: two 4 x 4 tiles, or one 8 x 2 (16 accumulators either way)
     private static final Scratch PANELS = new Scratch();
     private static final Scratch ROW = new Scratch();
     private static final int PACK_COLUMNS = 128; // columns of a group converted at a time: L x 128 floats stay in L1
@@ -42,6 +43,12 @@ final class PanelProduct {
             int t = 0;
             for (; t + TILE <= tokens; t += TILE) {
                 int g = 0;
+                for (; g + 3 < groups; g += 4) {
+                    for (int half = 0; half < TILE; half += TILE / 2) {
+                        int tt = t + half;
+                        tile4x4(x, tt * in + k0, in, kc, panels, g * kc * L, out, tt * outDim + o0 + g * L, outDim, rows - g * L);
+                    }
+                }
                 for (; g + 1 < groups; g += 2) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
             }
@@ -68,6 +75,63 @@ final class PanelProduct {
                 for (int c = 0; c < cc; c++) FloatVector.fromArray(F, buffer, c, GATHER, 0).intoArray(panels, base + (c0 + c) * L);
             }
         }
+    }
+
+    /**
+     * Four tokens (inputs at xo + j * xStride) against four panels (at p, p + kc L, ...): adds to out at
+     * oo + j * stride, L outputs per panel, {@code valid} of the 4L real. Four weight loads and four
+     * broadcasts feed sixteen multiply-adds; eight tokens against two panels need eight broadcasts for
+     * the same, and ran a fifth slower (broadcasts, not multiply-adds, were the limit).
+     */
+    private static void tile4x4(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int p1 = p + kc * L, p2 = p1 + kc * L, p3 = p2 + kc * L;
+        int x1 = xo + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, p1 + k * L);
+            FloatVector w2 = FloatVector.fromArray(F, panels, p2 + k * L), w3 = FloatVector.fromArray(F, panels, p3 + k * L);
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            a02 = w2.fma(b, a02);
+            a03 = w3.fma(b, a03);
+            b = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            a12 = w2.fma(b, a12);
+            a13 = w3.fma(b, a13);
+            b = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            a22 = w2.fma(b, a22);
+            a23 = w3.fma(b, a23);
+            b = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(b, a30);
+            a31 = w1.fma(b, a31);
+            a32 = w2.fma(b, a32);
+            a33 = w3.fma(b, a33);
+        }
+        int v1 = valid - L, v2 = valid - 2 * L, v3 = valid - 3 * L; // real outputs of panels 1 .. 3 (panel 0 is whole)
+        addTo(a00, out, oo, L);
+        addTo(a01, out, oo + L, v1);
+        addTo(a02, out, oo + 2 * L, v2);
+        addTo(a03, out, oo + 3 * L, v3);
+        oo += stride;
+        addTo(a10, out, oo, L);
+        addTo(a11, out, oo + L, v1);
+        addTo(a12, out, oo + 2 * L, v2);
+        addTo(a13, out, oo + 3 * L, v3);
+        oo += stride;
+        addTo(a20, out, oo, L);
+        addTo(a21, out, oo + L, v1);
+        addTo(a22, out, oo + 2 * L, v2);
+        addTo(a23, out, oo + 3 * L, v3);
+        oo += stride;
+        addTo(a30, out, oo, L);
+        addTo(a31, out, oo + L, v1);
+        addTo(a32, out, oo + 2 * L, v2);
+        addTo(a33, out, oo + 3 * L, v3);
     }
 
     /**

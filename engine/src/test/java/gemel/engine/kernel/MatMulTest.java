@@ -45,6 +45,17 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Wide enough for tasks of four panels (the 4 x 4 tile), with a last block whose fourth panel is
+     * partial, leftover tokens, and inputs in two chunks.
+     */
+    @Test
+    void panelPathMatchesScalarTwinWithFourPanelTiles() {
+        Random random = new Random(4);
+        for (DType dtype : DType.values()) compare(random, dtype, MatMul.PANEL_TOKENS + 5, 37, 8 * 64 + 53, true);
+        compare(random, DType.BF16, MatMul.PANEL_TOKENS, 2100, 300, false);
+    }
+
     @Test
     void vectorKernelMatchesScalarTwinWhenSplitOverCores() {
         Random random = new Random(2);
