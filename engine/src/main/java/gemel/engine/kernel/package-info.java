@@ -8,6 +8,7 @@
  * {@link gemel.engine.kernel.Exponential}), so a query's logits and a training step's gradients do not
  * depend on how warm the JVM is. Inference and training share the forward kernels; the training pass
  * adds only the backward ones (input gradient of a linear layer, norm and activation gradients).
- * Parallel work runs on one shared pool ({@link gemel.engine.kernel.Parallel}).
+ * Parallel work runs on the calling thread and one worker per other core
+ * ({@link gemel.engine.kernel.Parallel}).
  */
 package gemel.engine.kernel;
