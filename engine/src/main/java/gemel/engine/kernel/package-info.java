@@ -9,6 +9,8 @@
  * depend on how warm the JVM is. Inference and training share the forward kernels; the training pass
  * adds only the backward ones (input gradient of a linear layer, norm and activation gradients).
  * Parallel work runs on the calling thread and one worker per other core
- * ({@link gemel.engine.kernel.Parallel}).
+ * ({@link gemel.engine.kernel.Parallel}). Register tiles (4 x 4 accumulators and the like) are written
+ * out by hand, line by line: vectors held in an array are not kept in registers, and such a tile ran
+ * eight times slower.
  */
 package gemel.engine.kernel;
