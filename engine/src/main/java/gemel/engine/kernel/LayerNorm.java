@@ -12,8 +12,12 @@ public record LayerNorm(float[] gamma, float[] beta, float eps) {
 
     /** Normalises each of the {@code rows} rows of {@code x} [rows, width] into {@code out} (may be {@code x}). */
     public void apply(float[] x, int rows, float[] out) {
+        Parallel.forRows(rows, (r0, r1) -> applyRows(x, r0, r1, out));
+    }
+
+    private void applyRows(float[] x, int r0, int r1, float[] out) {
         int n = gamma.length;
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int o = r * n;
             double sum = 0;
             for (int i = 0; i < n; i++) sum += x[o + i];

@@ -17,6 +17,7 @@ import java.util.function.IntConsumer;
 public final class Parallel {
     private static final long SPIN_NANOS = 2_000_000; // a worker waits this long for the next job before parking
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final int ROWS_PER_BLOCK = 16; // fewer rows per task cost more to hand out than to do
     private static final ReentrantLock OWNER = new ReentrantLock();
     private static final Worker[] WORKERS = new Worker[CORES - 1];
     private static volatile Job current; // the latest job; a new object for each call
@@ -51,6 +52,18 @@ public final class Parallel {
         } finally {
             OWNER.unlock();
         }
+    }
+
+    /** Row work, cheap per row (norms, copies): {@code body.accept(r0, r1)} over blocks of rows, in parallel once there are enough rows. */
+    public static void forRows(int rows, RowBlock body) {
+        int blocks = Math.max(1, Math.min(4 * CORES, rows / ROWS_PER_BLOCK));
+        forEach(blocks, b -> body.accept((int) ((long) rows * b / blocks), (int) ((long) rows * (b + 1) / blocks)));
+    }
+
+    /** Rows [r0, r1) of a {@link #forRows} call. */
+    @FunctionalInterface
+    public interface RowBlock {
+        void accept(int r0, int r1);
     }
 
     /** One call's pieces: whoever is free takes the next index. */

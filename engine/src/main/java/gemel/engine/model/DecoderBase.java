@@ -140,12 +140,13 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
     float[] attention(int layer, float[] q, float[] k, float[] v, float scale, Step step) {
         int heads = shape.heads(), headDim = shape.headDim(), kvWidth = shape.kvHeads() * headDim;
         int group = heads / shape.kvHeads(), width = heads * headDim;
-        for (int b = 0; b < step.batch(); b++) {
-            for (int t = 0; t < step.tokens(); t++) {
-                int r = b * step.tokens() + t;
+        // rows write disjoint positions of the cache
+        Parallel.forRows(step.rows(), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / step.tokens(), t = r % step.tokens();
                 step.cache().put(layer, b, step.past() + t, k, r * kvWidth, v, r * kvWidth);
             }
-        }
+        });
         float[] out = new float[step.rows() * width];
         int total = step.total();
         Parallel.forEach(step.batch() * heads, task -> {

@@ -52,4 +52,15 @@ class ParallelTest {
         for (Thread t : threads) t.join();
         for (int i = 0; i < runs.length(); i++) assertEquals(rounds, runs.get(i), "index " + i);
     }
+
+    @Test
+    void rowBlocksCoverEveryRowOnceInOrderWithinABlock() {
+        for (int rows : new int[] {0, 1, 15, 16, 17, 100, 1000}) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(rows, 1));
+            Parallel.forRows(rows, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) seen.incrementAndGet(r);
+            });
+            for (int r = 0; r < rows; r++) assertEquals(1, seen.get(r), rows + " rows, row " + r);
+        }
+    }
 }
