@@ -19,7 +19,7 @@ final class PanelProduct {
     private static final int L = F.length();
     private static final int TILE = 8; // tokens per step of the token loop: two 4 x 4 tiles, or one 8 x 2 (16 accumulators either way)
     private static final Scratch PANELS = new Scratch();
-    private static final Scratch ROW = new Scratch();
+    private static final Scratch PACK_BUFFER = new Scratch();
     private static final int PACK_COLUMNS = 128; // columns of a group converted at a time: L x 128 floats stay in L1
     private static final int[] GATHER = new int[L];  // lane r reads row r of the pack buffer
 
@@ -36,7 +36,7 @@ final class PanelProduct {
             for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
         }
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
-        float[] buffer = ROW.floats(L * PACK_COLUMNS);
+        float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, buffer);
