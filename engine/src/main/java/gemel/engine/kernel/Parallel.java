@@ -91,11 +91,11 @@ public final class Parallel {
             }
         }
 
-        /** The caller has no pieces left to take: the others finish theirs (short, as kernel pieces are). */
+        /** The caller has no pieces left to take: the others finish theirs (short, as kernel pieces are; a long one is waited for asleep). */
         void awaitAll() {
             for (int spins = 0; finished.get() < count; spins++) {
                 if (spins < 1 << 16) Thread.onSpinWait();
-                else Thread.yield();
+                else LockSupport.parkNanos(20_000);
             }
         }
 

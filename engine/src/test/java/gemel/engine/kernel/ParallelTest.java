@@ -63,4 +63,17 @@ class ParallelTest {
             for (int r = 0; r < rows; r++) assertEquals(1, seen.get(r), rows + " rows, row " + r);
         }
     }
+
+    @Test
+    void theCallerWaitsForAPieceThatTakesLong() {
+        AtomicIntegerArray done = new AtomicIntegerArray(4);
+        Parallel.forEach(4, i -> {
+            if (i == 3) {
+                long until = System.nanoTime() + 50_000_000L; // long enough for the caller to stop spinning and sleep
+                while (System.nanoTime() < until) Thread.onSpinWait();
+            }
+            done.set(i, 1);
+        });
+        for (int i = 0; i < 4; i++) assertEquals(1, done.get(i), "piece " + i + " finished before forEach returned");
+    }
 }
