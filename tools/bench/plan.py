@@ -79,6 +79,7 @@ DECODE_AFTER = 512
 SGEMM_SHAPES = [[512, 768, 768], [512, 768, 3072], [512, 2048, 2048], [512, 2048, 8192], [512, 8192, 2048],
                 [1536, 2048, 8192]]
 STREAM_BYTES = 2 << 30
+DECODE_STREAM_BYTES = 512 << 20  # read by each side just before each decode step: far more than the caches
 PROMPT_SEED = 2024
 CLIP_BATCH = 4
 OPT_VOCAB = 50272
@@ -198,6 +199,7 @@ def main():
         "decode_steps": chosen["decode_steps"],
         "sgemm_shapes": SGEMM_SHAPES,
         "stream_bytes": STREAM_BYTES,
+        "decode_stream_bytes": DECODE_STREAM_BYTES,
         "models": models,
         "clip": clip,
         # synthetic names as OPT token ids, each [2, ids..., 2] as GEMEL's tree stores them

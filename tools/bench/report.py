@@ -23,7 +23,6 @@ import numpy as np
 
 COMMAND = "tools/bench/run.sh"
 GOAL = 0.8  # of the bound, for prefill and for decode
-STREAM_MIB = 512  # the buffer both sides read before each decode step (DecoderBench, torch_peer.py)
 
 
 # ------------------------------------------------------------------------------------------------ context
@@ -307,7 +306,7 @@ def render_decoders(records, plan, results):
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
         "widened bf16 on loading), plus the fp32 keys and values. The read bandwidth of this machine changes from minute to "
         "minute (between about 30 and 60 GB/s in the same hour: other machines share its memory), so each side reads "
-        f"a {STREAM_MIB} MiB buffer just before each of its decode steps and its bound uses the median of those reads "
+        f"a {plan['decode_stream_bytes'] >> 20} MiB buffer just before each of its decode steps and its bound uses the median of those reads "
         "(the machine section's figure only when a run has none); the bound column shows gemel's, with torch's in "
         "parentheses when it differs. Goal: prefill at least 80 % of its bound and ahead of "
         "torch; decode at least 80 % of its bound. The logits column compares the last-position logits of both on the "

@@ -56,9 +56,6 @@ def _short(v):
     return v
 
 
-STREAM_BYTES = 512 << 20  # read before each decode step, as gemel's DecoderBench does
-
-
 def best_seconds(fn, repeats):
     """Best wall time of `repeats` calls after one untimed call."""
     fn()
@@ -134,13 +131,14 @@ def decoders(plan, log, name, logits_dir):
                 save(f"prefill-{after}", logits)
                 # the machine's read bandwidth changes from minute to minute: a read just before each step
                 # gives the bound that step ran against
-                stream = torch.ones(STREAM_BYTES // 4)
+                stream_bytes = plan["decode_stream_bytes"]
+                stream = torch.ones(stream_bytes // 4)
                 stream.sum()
                 step_seconds, bandwidth = [], []
                 for pos in range(after, after + steps):
                     begin = time.perf_counter()
                     stream.sum()
-                    bandwidth.append(STREAM_BYTES / (time.perf_counter() - begin) / 1e9)
+                    bandwidth.append(stream_bytes / (time.perf_counter() - begin) / 1e9)
                     begin = time.perf_counter()
                     logits = forward(pos, pos + 1, cache)
                     step_seconds.append(time.perf_counter() - begin)

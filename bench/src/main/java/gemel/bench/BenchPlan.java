@@ -20,6 +20,7 @@ public record BenchPlan(
         int decodeSteps,
         int[][] sgemmShapes,      // [T, K, N]: x [T, K] times a weight [N, K] as a linear layer does
         long streamBytes,         // size of the buffer read to measure memory bandwidth
+        long decodeStreamBytes,   // size of the buffer read just before each decode step
         List<Model> models,
         Clip clip,
         EntityTreePlan entityTree) {

@@ -22,7 +22,6 @@ final class DecoderBench {
     // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up) and two steps before timing: classes loaded, kernels compiled
     private static final int WARM_PROMPT = 256;
     private static final int WARM_STEPS = 2;
-    private static final long STREAM_BYTES = 512L << 20; // read before each decode step: far more than the caches
 
     private final BenchPlan plan;
     private final BenchPlan.Model model;
@@ -69,13 +68,16 @@ final class DecoderBench {
             try (Arena arena = Arena.ofShared()) { // shared: every core reads it
                 // the machine's read bandwidth changes from minute to minute (other machines share its memory):
                 // a read just before each step gives the bound that step ran against
-                MemorySegment buffer = arena.allocate(STREAM_BYTES, 64);
+                long bytes = plan.decodeStreamBytes();
+                MemorySegment buffer = arena.allocate(bytes, 64);
                 buffer.fill((byte) 0x3f);
-                StreamingRead.sum(buffer); // warm-up
+                // compiled before the first timed read: many short reads (a few long ones left the first five timed reads interpreted)
+                for (int w = 0; w < 500; w++) StreamingRead.sum(buffer.asSlice(0, 1 << 20));
+                StreamingRead.sum(buffer);
                 for (int s = 0; s < steps; s++) {
                     long t0 = System.nanoTime();
                     StreamingRead.sum(buffer);
-                    bandwidth[s] = STREAM_BYTES / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                    bandwidth[s] = bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
                     t0 = System.nanoTime();
                     logits = forward(after + s, after + s + 1, cache);
                     stepSeconds[s] = (System.nanoTime() - t0) / 1e9;
