@@ -2,6 +2,7 @@ package gemel.engine.kernel;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -76,7 +77,7 @@ public final class Attention {
             if (n <= 0) break;
             int j = 0;
             for (; j + 4 * L <= n; j += 4 * L) scoresFour(q, qOff, qStride, headDim, scale, s, j, scores, base + j, stride);
-            for (int i = 0; i < QUERIES; i++) scoresRest(q, qOff + i * qStride, headDim, scale, s, j, n, scores, i * stride + base);
+            scoresRestFour(q, qOff, qStride, headDim, scale, s, j, n, scores, base, stride);
             base += n;
         }
         boolean[] sees = new boolean[QUERIES];
@@ -239,15 +240,39 @@ public final class Attention {
         a3.mul(scale).intoArray(scores, at + 3 * L);
     }
 
-    /** Scores of positions [j, n) of a span (fewer than 4L): L at a time, then one by one; written from scores[at + j]. */
+    /**
+     * Scores of positions [j, n) of a span (fewer than 4L), L at a time with the lanes past n masked off;
+     * written from scores[at + j].
+     */
     private static void scoresRest(float[] q, int qOff, int headDim, float scale, Span s, int j, int n, float[] scores, int at) {
-        for (; j + L <= n; j += L) {
+        for (; j < n; j += L) {
+            VectorMask<Float> m = F.indexInRange(j, n);
             FloatVector acc = FloatVector.zero(F);
-            for (int d = 0; d < headDim; d++)
-                acc = FloatVector.fromArray(F, s.keys, s.keyOffset + d * s.keyStride + j).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
-            acc.mul(scale).intoArray(scores, at + j);
+            for (int d = 0, k = s.keyOffset + j; d < headDim; d++, k += s.keyStride)
+                acc = FloatVector.fromArray(F, s.keys, k, m).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
+            acc.mul(scale).intoArray(scores, at + j, m);
         }
-        for (; j < n; j++) scores[at + j] = scale * keyDot(q, qOff, headDim, s, j);
+    }
+
+    /** {@link #scoresRest} for the four queries of {@link #attendFour}: each masked key vector feeds four chains. */
+    private static void scoresRestFour(float[] q, int qOff, int qStride, int headDim, float scale, Span s, int j, int n,
+                                       float[] scores, int at, int stride) {
+        int q0 = qOff, q1 = qOff + qStride, q2 = qOff + 2 * qStride, q3 = qOff + 3 * qStride;
+        for (; j < n; j += L) {
+            VectorMask<Float> m = F.indexInRange(j, n);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0, k = s.keyOffset + j; d < headDim; d++, k += s.keyStride) {
+                FloatVector key = FloatVector.fromArray(F, s.keys, k, m);
+                a0 = key.fma(FloatVector.broadcast(F, q[q0 + d]), a0);
+                a1 = key.fma(FloatVector.broadcast(F, q[q1 + d]), a1);
+                a2 = key.fma(FloatVector.broadcast(F, q[q2 + d]), a2);
+                a3 = key.fma(FloatVector.broadcast(F, q[q3 + d]), a3);
+            }
+            a0.mul(scale).intoArray(scores, at + j, m);
+            a1.mul(scale).intoArray(scores, at + stride + j, m);
+            a2.mul(scale).intoArray(scores, at + 2 * stride + j, m);
+            a3.mul(scale).intoArray(scores, at + 3 * stride + j, m);
+        }
     }
 
     /** One score, fused like a vector lane's, so that a position scores the same whichever way its block is cut. */

@@ -1,6 +1,7 @@
 package gemel.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,8 +38,11 @@ public final class Softmax {
     }
 
     private static float max(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        FloatVector lanes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) lanes = lanes.max(FloatVector.fromArray(F, x, off + i));
+        float max = lanes.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("softmax over " + n + " entries that are all -infinity");
         return max;
     }
