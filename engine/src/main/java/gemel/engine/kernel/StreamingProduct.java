@@ -2,8 +2,12 @@ package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -17,10 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  * task's block, so the memory sees four long sequential streams however short a row is (with one or
  * two streams, with four adjacent rows, or with the rows converted into a buffer first, decode steps
  * read their weights at 50-70 % of the speed). Four tokens at a time run against each row quad, then
- * the rest one by one; the quad read again for those comes from L2. F16 rows are first widened into
- * a buffer of four rows (in L2), which the kernels then read as F32: the Vector API has no
- * half-precision conversion, and converting by bit operations in registers ran slower than the plain
- * loop of {@link StoredFloats}, which the JIT compiles to the processor's conversion instruction.
+ * the rest one by one; the quad read again for those comes from L2. F16 quads are widened
+ * {@value #WIDEN} columns at a time into an off-heap buffer in L1, which the kernels then read as F32
+ * (their sums carry over from piece to piece): the Vector API has no half-precision conversion, and
+ * converting by bit operations in registers ran slower than the plain loop of {@link StoredFloats},
+ * which the JIT compiles to the processor's conversion instruction.
  */
 final class StreamingProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -35,17 +40,25 @@ final class StreamingProduct {
     private static final int ROWS = 4;   // rows per pass: four read streams
     private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
 
-    private static final Scratch QUAD = new Scratch();
+    private static final int WIDEN = 512; // f16 elements widened per row and piece: four rows of them (8 KiB) stay in L1
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    // f16 pieces are converted into a heap array (a loop the JIT compiles to the processor's conversion), then copied
+    // off the heap: vector loads from a heap-backed segment run several times slower than from a native one
+    private static final Scratch STAGED = new Scratch();
+    private static final ThreadLocal<TensorView> WIDENED = ThreadLocal.withInitial(() -> new TensorView("f16 rows widened",
+            Path.of("scratch"), DType.F32, new long[] {ROWS, WIDEN}, Arena.ofAuto().allocate(4L * ROWS * WIDEN, 64)));
 
     private StreamingProduct() {}
 
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
-        // f16: each row quad is first widened into a buffer (the JIT compiles that loop to the processor's conversion)
-        float[] quad = w.dtype() == DType.F16 ? QUAD.floats(ROWS * in) : null;
-        TensorView widened = quad == null ? null
-                : new TensorView(w.name(), w.file(), DType.F32, new long[] {ROWS, in}, MemorySegment.ofArray(quad).asSlice(0, 4L * ROWS * in));
-        float[] sums = new float[TOKENS * ROWS];
+        // f16: the row quad is widened a piece at a time into an L1 buffer, which the kernels read as F32
+        boolean widen = w.dtype() == DType.F16;
+        int piece = widen ? WIDEN : in;
+        float[] staged = widen ? STAGED.floats(ROWS * WIDEN) : null;
+        TensorView widened = widen ? WIDENED.get() : null;
+        float[] sums = new float[tokens * ROWS];
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
         int span = (o1 - o0 + ROWS - 1) / ROWS;
@@ -54,42 +67,46 @@ final class StreamingProduct {
                 int r = o0 + k * span + j;
                 rows[k] = r < o1 ? r : -1;
             }
-            long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
-            TensorView from = w;
-            if (widened != null) {
-                for (int k = 0; k < ROWS; k++) StoredFloats.copy(w, start(rows, k, in), quad, k * in, in);
-                from = widened;
-                r0 = 0;
-                r1 = in;
-                r2 = 2L * in;
-                r3 = 3L * in;
+            Arrays.fill(sums, 0f);
+            for (int c = 0; c < in; c += piece) {
+                int n = Math.min(piece, in - c);
+                TensorView from = w;
+                long r0 = start(rows, 0, in) + c, r1 = start(rows, 1, in) + c, r2 = start(rows, 2, in) + c, r3 = start(rows, 3, in) + c;
+                if (widen) {
+                    StoredFloats.copy(w, r0, staged, 0, n);
+                    StoredFloats.copy(w, r1, staged, WIDEN, n);
+                    StoredFloats.copy(w, r2, staged, 2 * WIDEN, n);
+                    StoredFloats.copy(w, r3, staged, 3 * WIDEN, n);
+                    MemorySegment.copy(staged, 0, widened.data(), F32_LE, 0, ROWS * WIDEN);
+                    from = widened;
+                    r0 = 0;
+                    r1 = WIDEN;
+                    r2 = 2 * WIDEN;
+                    r3 = 3 * WIDEN;
+                }
+                int t = 0;
+                for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in + c, in, n, from, r0, r1, r2, r3, sums, t * ROWS);
+                for (; t < tokens; t++) dot1x4(x, t * in + c, n, from, r0, r1, r2, r3, sums, t * ROWS);
             }
-            int t = 0;
-            for (; t + TOKENS <= tokens; t += TOKENS) {
-                dot4x4(x, t * in, in, from, r0, r1, r2, r3, sums);
-                store(sums, TOKENS, t, rows, bias, out, outDim);
-            }
-            for (; t < tokens; t++) {
-                dot1x4(x, t * in, in, from, r0, r1, r2, r3, sums);
-                store(sums, 1, t, rows, bias, out, outDim);
-            }
+            store(sums, tokens, rows, bias, out, outDim);
         }
     }
 
     /** Where the weights of stream k start: its row, or for a stream past the block's end the first stream's (its sums are dropped). */
     private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
 
-    /** out[t0 + t, rows[k]] = sums[t * ROWS + k] + bias[rows[k]] for the first {@code tokens} tokens and every real row. */
-    private static void store(float[] sums, int tokens, int t0, int[] rows, float[] bias, float[] out, int outDim) {
+    /** out[t, rows[k]] = sums[t * ROWS + k] + bias[rows[k]] for every token and every real row. */
+    private static void store(float[] sums, int tokens, int[] rows, float[] bias, float[] out, int outDim) {
         for (int t = 0; t < tokens; t++) {
             for (int k = 0; k < ROWS; k++) {
                 int r = rows[k];
-                if (r >= 0) out[(t0 + t) * outDim + r] = sums[t * ROWS + k] + (bias == null ? 0 : bias[r]);
+                if (r >= 0) out[t * outDim + r] = sums[t * ROWS + k] + (bias == null ? 0 : bias[r]);
             }
         }
     }
 
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums) {
+    /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -109,15 +126,16 @@ final class StreamingProduct {
             s2 += v * w.get(r2 + i);
             s3 += v * w.get(r3 + i);
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
+        sums[at] += s0;
+        sums[at + 1] += s1;
+        sums[at + 2] += s2;
+        sums[at + 3] += s3;
     }
-    private static void dot4x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums) {
+    /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . */
+    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        int x0 = xo, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         int i = 0;
@@ -144,30 +162,30 @@ final class StreamingProduct {
             a32 = v.fma(w2, a32);
             a33 = v.fma(w3, a33);
         }
-        sums[0] = Lanes.sum(a00);
-        sums[1] = Lanes.sum(a01);
-        sums[2] = Lanes.sum(a02);
-        sums[3] = Lanes.sum(a03);
-        sums[4] = Lanes.sum(a10);
-        sums[5] = Lanes.sum(a11);
-        sums[6] = Lanes.sum(a12);
-        sums[7] = Lanes.sum(a13);
-        sums[8] = Lanes.sum(a20);
-        sums[9] = Lanes.sum(a21);
-        sums[10] = Lanes.sum(a22);
-        sums[11] = Lanes.sum(a23);
-        sums[12] = Lanes.sum(a30);
-        sums[13] = Lanes.sum(a31);
-        sums[14] = Lanes.sum(a32);
-        sums[15] = Lanes.sum(a33);
+        sums[at] += Lanes.sum(a00);
+        sums[at + 1] += Lanes.sum(a01);
+        sums[at + 2] += Lanes.sum(a02);
+        sums[at + 3] += Lanes.sum(a03);
+        sums[at + 4] += Lanes.sum(a10);
+        sums[at + 5] += Lanes.sum(a11);
+        sums[at + 6] += Lanes.sum(a12);
+        sums[at + 7] += Lanes.sum(a13);
+        sums[at + 8] += Lanes.sum(a20);
+        sums[at + 9] += Lanes.sum(a21);
+        sums[at + 10] += Lanes.sum(a22);
+        sums[at + 11] += Lanes.sum(a23);
+        sums[at + 12] += Lanes.sum(a30);
+        sums[at + 13] += Lanes.sum(a31);
+        sums[at + 14] += Lanes.sum(a32);
+        sums[at + 15] += Lanes.sum(a33);
         for (; i < n; i++) {
             float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
             for (int t = 0; t < TOKENS; t++) {
-                float v = x[xo + t * n + i];
-                sums[t * ROWS] += v * w0;
-                sums[t * ROWS + 1] += v * w1;
-                sums[t * ROWS + 2] += v * w2;
-                sums[t * ROWS + 3] += v * w3;
+                float v = x[xo + t * xStride + i];
+                sums[at + t * ROWS] += v * w0;
+                sums[at + t * ROWS + 1] += v * w1;
+                sums[at + t * ROWS + 2] += v * w2;
+                sums[at + t * ROWS + 3] += v * w3;
             }
         }
     }

@@ -61,6 +61,7 @@ class MatMulTest {
         Random random = new Random(2);
         for (DType dtype : DType.values()) compare(random, dtype, 37, 301, 133, true);
         compare(random, DType.F16, 2, 4099, 65, false); // inputs in several chunks, the last one short
+        compare(random, DType.F16, 6, 1100, 40, true);  // a four-token block and two single tokens over each widened piece
         compare(random, DType.BF16, 70, 2050, 9, true);  // several token blocks per chunk
     }
 
