@@ -102,6 +102,13 @@ class CausalSelfAttentionTest {
         check("GQA", new CausalSelfAttention(2, 150, 4, 2, 8, 0.35f, mask(2, 150, 131), 0), 1);
     }
 
+    /** 83 dimensions: blocks of four vectors, a single vector and a scalar tail of a head, for any vector length up to 16. */
+    @Test
+    void wideHeadsWithAPartialLastBlockOfQueries() {
+        check("wide", new CausalSelfAttention(2, 70, 4, 2, 83, 0.11f, mask(2, 70, 61), 0), 3);
+        check("wide window", new CausalSelfAttention(1, 70, 2, 2, 83, 0.11f, mask(1, 70, 70), 29), 4);
+    }
+
     @Test
     void slidingWindowAndOddHeadSize() {
         check("window", new CausalSelfAttention(1, 90, 2, 1, 5, 0.45f, mask(1, 90, 90), 37), 2);
