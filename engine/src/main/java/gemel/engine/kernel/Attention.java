@@ -244,7 +244,10 @@ public final class Attention {
         if (j < n) FloatVector.fromArray(F, scores, at + j, rest).mul(scale).intoArray(scores, at + j, rest);
     }
 
-    /** {@link #scoresRest} for the four queries of {@link #attendFour}: each masked key vector feeds four chains. */
+    /**
+     * Scores of the four queries of {@link #attendFour} against positions [j, n) of a span (fewer than 4L),
+     * L at a time with the lanes past n masked off: each key vector feeds four chains.
+     */
     private static void scoresRestFour(float[] q, int qOff, int qStride, int headDim, float scale, Span s, int j, int n,
                                        float[] scores, int at, int stride) {
         int q0 = qOff, q1 = qOff + qStride, q2 = qOff + 2 * qStride, q3 = qOff + 3 * qStride;
