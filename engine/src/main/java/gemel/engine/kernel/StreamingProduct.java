@@ -18,13 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * the weight: a few rows at a time are read front to back straight from storage and widened to fp32 in
  * registers; nothing converted is written back. The rows of a pass come from equal parts of the task's
  * block, so each core reads that many long sequential streams however short a row is. How many is a
- * trade measured on one core against a plain read of the same bytes: for fewer than {@value #TOKENS}
- * tokens, rows of up to {@value #PAIR_WIDTH} inputs go two at a time, two vectors of each per step
- * (90-100 % of the read; four streams read at 75-85 %); wider rows go four at a time, one vector each,
- * because then the input no longer stays in L1 beside the streams, and loading it once per four rows
- * instead of per two matters more (two rows read 4096- and 8192-wide layers 10-20 % slower). Four or
- * more tokens also go four rows at a time: the two-row kernel loads twice the inputs per weight, and
- * five beams ran 20 % slower with it. Each row is addressed as
+ * trade measured on one core against a plain read of the same bytes: rows of up to
+ * {@value #PAIR_WIDTH} inputs go two at a time, two vectors of each per step (90-100 % of the read;
+ * four streams read at 75-85 %); wider rows go four at a time, one vector each, because then the input
+ * no longer stays in L1 beside the streams, and loading it once per four rows instead of per two
+ * matters more (two rows read 4096- and 8192-wide layers 10-20 % slower). Each row is addressed as
  * its own slice with int offsets: with long offsets into the whole tensor the JIT kept a bounds check in
  * the loop. Four tokens at a time run against each row group, then the rest one by one; the group read
  * again for those comes from L2. F16 groups are widened {@value #WIDEN} columns at a time into an
