@@ -62,6 +62,7 @@ class MatMulTest {
         for (DType dtype : DType.values()) compare(random, dtype, 37, 301, 133, true);
         compare(random, DType.F16, 2, 4099, 65, false); // inputs in several chunks, the last one short
         compare(random, DType.F16, 6, 1100, 40, true);  // a four-token block and two single tokens over each widened piece
+        for (DType dtype : new DType[] {DType.F32, DType.BF16}) compare(random, dtype, 6, 2047, 21, true); // the same, and a scalar tail
         compare(random, DType.BF16, 70, 2050, 9, true);  // several token blocks per chunk
     }
 
