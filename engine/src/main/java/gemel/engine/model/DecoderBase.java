@@ -5,6 +5,7 @@ import gemel.engine.io.WeightSource;
 import gemel.engine.kernel.Attention;
 import gemel.engine.kernel.Parallel;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * What every decoder-only model here shares: input checks, positions from the mask, the KV cache,
@@ -91,9 +92,6 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
                 throw new IllegalArgumentException("position " + p + " is beyond max_position_embeddings " + shape.maxPositions() + " of "
                         + configFile + ": the sequence is too long for this model");
         }
-        if (slidingWindow > 0 && total > slidingWindow)
-            throw new IllegalArgumentException("a sequence of " + total + " positions exceeds sliding_window " + slidingWindow + " of "
-                    + configFile + "; sliding-window attention is not implemented");
         int[] rows = logitRows != null ? logitRows : allRows(batch * tokens);
         for (int r : rows) {
             if (r < 0 || r >= batch * tokens) throw new IllegalArgumentException("logit row " + r + " is not in [0, " + batch * tokens + ")");
@@ -149,6 +147,10 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         });
         float[] out = new float[step.rows() * width];
         int total = step.total();
+        if (slidingWindow > 0 && total > slidingWindow) {
+            windowedAttention(layer, q, scale, step, out);
+            return out;
+        }
         Parallel.forEach(step.batch() * heads, task -> {
             int b = task / heads, h = task % heads;
             Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
@@ -166,6 +168,31 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             }
         });
         return out;
+    }
+
+    /**
+     * {@link #attention} when some keys have slid out of a query's window: as Hugging Face's Mistral
+     * masks them, query position i (an index into the cache, padding included) sees key j only when
+     * i - j < sliding_window. Each query attends alone with its own key mask, the padding mask with the
+     * keys before its window cleared; the cache keeps every position. Only sequences longer than the
+     * window come here (4,096 positions for Mistral-7B-v0.1), and their prompts give up the shared key
+     * loads of {@link Attention#attendFour}.
+     */
+    private void windowedAttention(int layer, float[] q, float scale, Step step, float[] out) {
+        int heads = shape.heads(), headDim = shape.headDim(), group = heads / shape.kvHeads(), width = heads * headDim, total = step.total();
+        Parallel.forEach(step.batch() * heads, task -> {
+            int b = task / heads, h = task % heads;
+            Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
+            float[] scores = new float[total];
+            int[] visible = new int[total];
+            for (int t = 0; t < step.tokens(); t++) {
+                int i = step.past() + t, first = Math.max(0, i - slidingWindow + 1);
+                Arrays.fill(visible, 0, first, 0);
+                for (int j = first; j <= i; j++) visible[j] = step.mask() == null ? 1 : step.mask()[b * total + j];
+                int at = (b * step.tokens() + t) * width + h * headDim;
+                Attention.attend(q, at, headDim, scale, spans, i + 1, visible, 0, scores, out, at);
+            }
+        });
     }
 
     static void addInPlace(float[] x, float[] y) {

@@ -48,8 +48,7 @@ public final class LlamaDecoder extends DecoderBase {
         boolean qwen2 = arch.equals("Qwen2ForCausalLM");
         boolean qkvBias = qwen2 || c.bool("attention_bias", false), oBias = !qwen2 && c.bool("attention_bias", false);
         boolean mlpBias = c.bool("mlp_bias", false);
-        // Mistral slides whenever sliding_window is set; Qwen2 only with use_sliding_window
-        int window = c.has("sliding_window") && c.bool("use_sliding_window", !qwen2) ? c.integer("sliding_window") : 0;
+        int window = slidingWindow(c, qwen2, n);
         TensorView embedTokens = w.matrix("model.embed_tokens.weight", vocab, hidden);
         Layer[] layers = new Layer[n];
         for (int i = 0; i < n; i++) {
@@ -120,5 +119,23 @@ public final class LlamaDecoder extends DecoderBase {
     float[] head(float[] h, int n) {
         finalNorm.apply(h, n, h);
         return lmHead.apply(h, n);
+    }
+
+    /**
+     * The window every layer slides (0: none), as Hugging Face derives it: Mistral slides whenever
+     * sliding_window is set; Qwen2 only with use_sliding_window, and then only layers from
+     * max_window_layers on. A window on some layers only is refused by name.
+     */
+    private static int slidingWindow(HfConfig c, boolean qwen2, int layers) {
+        if (!c.has("sliding_window") || !c.bool("use_sliding_window", !qwen2)) return 0;
+        int window = c.integer("sliding_window");
+        if (window < 1) throw new IllegalArgumentException(c.file() + ": sliding_window " + window + " is not a positive number of positions");
+        if (!qwen2) return window;
+        int from = c.integer("max_window_layers", layers);
+        if (from >= layers) return 0;
+        if (from > 0)
+            throw new IllegalArgumentException(c.file() + ": use_sliding_window with max_window_layers " + from + " slides only layers " + from
+                    + " to " + (layers - 1) + " of " + layers + "; a window on some layers only is not supported");
+        return window;
     }
 }

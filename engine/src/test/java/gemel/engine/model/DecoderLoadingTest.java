@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.config.HfConfig;
+import gemel.engine.grad.exact.ExactGradients;
 import gemel.engine.tensor.DType;
 import org.junit.jupiter.api.Test;
 
@@ -73,22 +74,69 @@ class DecoderLoadingTest {
         }
     }
 
+    /**
+     * Beyond sliding_window positions Mistral masks the keys that slid out of a query's window: logits of a
+     * whole left-padded batch, and of a short prompt continued one token at a time from the cache, agree
+     * with the double-precision oracle of the training tests (a window of 3 over 9 positions).
+     */
     @Test
-    void mistralSequencesBeyondTheSlidingWindowAreRefused() {
-        ObjectNode json = TinyModels.llamaConfig("MistralForCausalLM");
-        json.put("sliding_window", 4);
-        HfConfig c = TinyModels.of(json);
-        try (CausalLM lm = Decoders.load(c, TinyModels.llamaWeights(c, DType.F32, 1))) {
-            KvCache cache = lm.newCache(1, 8);
-            lm.forward(new DecoderInput(lm.embed(4, 5, 6, 7), 1, 4, null, null), cache, null);
-            var e = assertThrows(IllegalArgumentException.class, () -> lm.forward(new DecoderInput(lm.embed(8), 1, 1, null, null), cache, null));
-            assertTrue(e.getMessage().contains("sliding_window"), e.getMessage());
+    void mistralSlidesItsWindowAsTheOracleDoes() {
+        gemel.engine.grad.exact.TinyModels.Model m = gemel.engine.grad.exact.TinyModels.mistral();
+        int batch = 2, tokens = 9, prompt = 4;
+        int[] mask = new int[batch * tokens];
+        java.util.Arrays.fill(mask, 1);
+        mask[tokens] = mask[tokens + 1] = 0; // the second row is left-padded by two
+        ExactGradients exact = ExactGradients.of(m.config(), m.weights(), false);
+        int width = exact.inputWidth(), vocab = exact.vocabSize();
+        java.util.Random random = new java.util.Random(7);
+        float[] embeds = new float[batch * tokens * width];
+        double[] wide = new double[embeds.length];
+        for (int i = 0; i < embeds.length; i++) wide[i] = embeds[i] = (float) random.nextGaussian();
+        double[] expected = exact.logits(wide, batch, tokens, mask, null);
+        try (CausalLM lm = Decoders.load(m.config(), m.weights())) {
+            float[] whole = lm.forward(new DecoderInput(embeds, batch, tokens, mask, null), lm.newCache(batch, tokens), null);
+            for (int r = 0; r < batch * tokens; r++) assertRow(expected, r, whole, r, vocab, mask[r] == 1, "whole sequence, row " + r);
+
+            KvCache cache = lm.newCache(batch, tokens);
+            for (int from = 0; from < tokens; ) {
+                int n = from == 0 ? prompt : 1, to = from + n;
+                float[] part = new float[batch * n * width];
+                int[] seen = new int[batch * to];
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(embeds, (b * tokens + from) * width, part, b * n * width, n * width);
+                    System.arraycopy(mask, b * tokens, seen, b * to, to);
+                }
+                float[] logits = lm.forward(new DecoderInput(part, batch, n, seen, null), cache, null);
+                for (int b = 0; b < batch; b++) {
+                    for (int t = 0; t < n; t++) {
+                        int r = b * tokens + from + t;
+                        assertRow(expected, r, logits, b * n + t, vocab, mask[r] == 1, "cached, position " + (from + t) + " of row " + b);
+                    }
+                }
+                from = to;
+            }
         }
+    }
+
+    /** A padding row attends to nothing in the oracle, so only real rows are compared. */
+    private static void assertRow(double[] expected, int er, float[] actual, int ar, int vocab, boolean real, String what) {
+        if (!real) return;
+        for (int c = 0; c < vocab; c++)
+            assertEquals(expected[er * vocab + c], actual[ar * vocab + c], 1e-5 * Math.max(1, Math.abs(expected[er * vocab + c])), what);
+    }
+
+    /** Qwen2 slides only layers from max_window_layers on, and only with use_sliding_window: none, all, or an error. */
+    @Test
+    void qwen2SlidesOnlyWithUseSlidingWindowAndWholeModels() {
         ObjectNode qwen = TinyModels.llamaConfig("Qwen2ForCausalLM");
         qwen.put("sliding_window", 4).put("use_sliding_window", false);
         HfConfig q = TinyModels.of(qwen);
         try (CausalLM lm = Decoders.load(q, TinyModels.llamaWeights(q, DType.F32, 1))) {
             lm.forward(new DecoderInput(lm.embed(4, 5, 6, 7, 8, 9), 1, 6, null, null), lm.newCache(1, 6), new int[0]);
         }
+        qwen.put("use_sliding_window", true).put("max_window_layers", 1);
+        HfConfig some = TinyModels.of(qwen);
+        var e = assertThrows(IllegalArgumentException.class, () -> Decoders.load(some, TinyModels.llamaWeights(some, DType.F32, 1)));
+        assertTrue(e.getMessage().contains("max_window_layers 1"), e.getMessage());
     }
 }
