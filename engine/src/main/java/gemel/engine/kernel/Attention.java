@@ -268,7 +268,7 @@ public final class Attention {
         }
     }
 
-    /** One score, fused like a vector lane's, so that a position scores the same whichever way its block is cut. */
+    /** One score of the scalar twin, fused like a vector lane's, so that the twin scores as the kernels do. */
     private static float keyDot(float[] q, int qOff, int headDim, Span s, int j) {
         float sum = 0;
         for (int d = 0; d < headDim; d++) sum = Math.fma(q[qOff + d], s.keys[s.keyOffset + d * s.keyStride + j], sum);

@@ -72,8 +72,7 @@ public final class MatMul {
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */
     private static int panelRows(int outDim, int in) {
-        int byTile = Math.max(2, WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))));
-        return Math.min(byTile, balancedRows(outDim)) & ~1;
+        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim)); // wholePanels rounds it
     }
 
     /** Rows per task for four tasks per core, so that a slow core holds up the others little. */

@@ -47,16 +47,19 @@ public final class StoredFloats {
         for (int i = done; i < count; i++) dst[dstOff + i] = w.get(from + i);
     }
 
-    /**
-     * bf16 is the top half of an fp32: L values widen to int lanes (sign-extended; the shift drops
-     * those bits) and move up 16 bits. Converts n (a multiple of L) elements; returns n.
-     */
+    /** Converts n (a multiple of L) bf16 elements; returns n. */
     private static int fromBfloat16(MemorySegment data, long from, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i += L) {
-            IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, (from + i) * 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
-            bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
-        }
+        for (int i = 0; i < n; i += L) bfloat16(data, (from + i) * 2).intoArray(dst, dstOff + i);
         return n;
+    }
+
+    /**
+     * The L bf16 values at {@code byteOffset}, widened: bf16 is the top half of an fp32, so they widen
+     * to int lanes (sign-extended; the shift drops those bits) and move up 16 bits.
+     */
+    static FloatVector bfloat16(MemorySegment data, long byteOffset) {
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /**

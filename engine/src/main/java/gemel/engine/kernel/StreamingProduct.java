@@ -9,18 +9,16 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link MatMul}'s path for a few tokens (a decode step, a handful of beams), which is bound by reading
  * the weight: four rows at a time are read front to back straight from storage and widened to fp32 in
  * registers, and nothing converted is written back. The four rows come from the four quarters of the
- * task's block, so the memory sees four long sequential streams however short a row is (with one or
- * two streams, with four adjacent rows, or with the rows converted into a buffer first, decode steps
- * read their weights at 50-70 % of the speed). Four tokens at a time run against each row quad, then
+ * task's block, so the memory sees four long sequential streams however short a row is (with four
+ * adjacent rows, or with the rows converted into a buffer first, decode steps read their weights at
+ * 50-70 % of the speed; two rows of two vectors each read one [2048, 8192] product faster in a kernel
+ * benchmark but decoded whole bf16 models 20 % slower). Four tokens at a time run against each row quad, then
  * the rest one by one; the quad read again for those comes from L2. F16 quads are widened
  * {@value #WIDEN} columns at a time into an off-heap buffer in L1, which the kernels then read as F32
  * (their sums carry over from piece to piece): the Vector API has no half-precision conversion, and
@@ -29,12 +27,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class StreamingProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> S = switch (F.vectorBitSize()) { // F's lane count
-        case 512 -> ShortVector.SPECIES_256;
-        case 256 -> ShortVector.SPECIES_128;
-        default -> ShortVector.SPECIES_64;
-    };
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int ROWS = 4;   // rows per pass: four read streams
@@ -189,18 +181,13 @@ final class StreamingProduct {
             }
         }
     }
+
     /** L stored values from element {@code index} on, widened to fp32. */
     private static FloatVector load(MemorySegment data, DType dtype, long index) {
         return switch (dtype) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
-            case BF16 -> bf16(data, index * 2);
+            case BF16 -> StoredFloats.bfloat16(data, index * 2);
             case F16 -> throw new IllegalStateException("f16 rows are widened before the kernels"); // multiplyRows does that
         };
-    }
-
-    /** bf16 is the top half of an fp32: L values widen to int lanes and move up 16 bits (the sign-extended bits drop out). */
-    private static FloatVector bf16(MemorySegment data, long byteOffset) {
-        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
-        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 }
