@@ -2,11 +2,8 @@ package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -20,10 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * 50-70 % of the speed; two rows of two vectors each read one [2048, 8192] product faster in a kernel
  * benchmark but decoded whole bf16 models 20 % slower). Four tokens at a time run against each row quad, then
  * the rest one by one; the quad read again for those comes from L2. F16 quads are widened
- * {@value #WIDEN} columns at a time into an off-heap buffer in L1, which the kernels then read as F32
- * (their sums carry over from piece to piece): the Vector API has no half-precision conversion, and
+ * {@value #WIDEN} columns at a time into an array in L1, which the kernels then read as F32 (their
+ * sums carry over from piece to piece): the Vector API has no half-precision conversion, and
  * converting by bit operations in registers ran slower than the plain loop of {@link StoredFloats},
- * which the JIT compiles to the processor's conversion instruction.
+ * which the JIT compiles to the processor's conversion instruction. The kernels read that array
+ * with array loads: through a segment, on or off the heap, the same product ran at half the speed.
  */
 final class StreamingProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -33,23 +31,16 @@ final class StreamingProduct {
     private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
 
     private static final int WIDEN = 512; // f16 elements widened per row and piece: four rows of them (8 KiB) stay in L1
-
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
-    // f16 pieces are converted into a heap array (a loop the JIT compiles to the processor's conversion), then copied
-    // off the heap: vector loads from a heap-backed segment run several times slower than from a native one
-    private static final Scratch STAGED = new Scratch();
-    private static final ThreadLocal<TensorView> WIDENED = ThreadLocal.withInitial(() -> new TensorView("f16 rows widened",
-            Path.of("scratch"), DType.F32, new long[] {ROWS, WIDEN}, Arena.ofAuto().allocate(4L * ROWS * WIDEN, 64)));
+    private static final Scratch WIDENED = new Scratch();
 
     private StreamingProduct() {}
 
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
-        // f16: the row quad is widened a piece at a time into an L1 buffer, which the kernels read as F32
+        // f16: the row quad is widened a piece at a time into an L1 array; the kernels read row k of it at k * WIDEN
         boolean widen = w.dtype() == DType.F16;
         int piece = widen ? WIDEN : in;
-        float[] staged = widen ? STAGED.floats(ROWS * WIDEN) : null;
-        TensorView widened = widen ? WIDENED.get() : null;
+        float[] widened = widen ? WIDENED.floats(ROWS * WIDEN) : null;
         float[] sums = new float[tokens * ROWS];
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
@@ -62,23 +53,20 @@ final class StreamingProduct {
             Arrays.fill(sums, 0f);
             for (int c = 0; c < in; c += piece) {
                 int n = Math.min(piece, in - c);
-                TensorView from = w;
                 long r0 = start(rows, 0, in) + c, r1 = start(rows, 1, in) + c, r2 = start(rows, 2, in) + c, r3 = start(rows, 3, in) + c;
                 if (widen) {
-                    StoredFloats.copy(w, r0, staged, 0, n);
-                    StoredFloats.copy(w, r1, staged, WIDEN, n);
-                    StoredFloats.copy(w, r2, staged, 2 * WIDEN, n);
-                    StoredFloats.copy(w, r3, staged, 3 * WIDEN, n);
-                    MemorySegment.copy(staged, 0, widened.data(), F32_LE, 0, ROWS * WIDEN);
-                    from = widened;
+                    StoredFloats.copy(w, r0, widened, 0, n);
+                    StoredFloats.copy(w, r1, widened, WIDEN, n);
+                    StoredFloats.copy(w, r2, widened, 2 * WIDEN, n);
+                    StoredFloats.copy(w, r3, widened, 3 * WIDEN, n);
                     r0 = 0;
                     r1 = WIDEN;
                     r2 = 2 * WIDEN;
                     r3 = 3 * WIDEN;
                 }
                 int t = 0;
-                for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in + c, in, n, from, r0, r1, r2, r3, sums, t * ROWS);
-                for (; t < tokens; t++) dot1x4(x, t * in + c, n, from, r0, r1, r2, r3, sums, t * ROWS);
+                for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in + c, in, n, w, widened, r0, r1, r2, r3, sums, t * ROWS);
+                for (; t < tokens; t++) dot1x4(x, t * in + c, n, w, widened, r0, r1, r2, r3, sums, t * ROWS);
             }
             store(sums, tokens, rows, bias, out, outDim);
         }
@@ -97,26 +85,26 @@ final class StreamingProduct {
         }
     }
 
-    /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3 of w, or for F16 of its widened piece). */
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            a0 = v.fma(load(data, dtype, r0 + i), a0);
-            a1 = v.fma(load(data, dtype, r1 + i), a1);
-            a2 = v.fma(load(data, dtype, r2 + i), a2);
-            a3 = v.fma(load(data, dtype, r3 + i), a3);
+            a0 = v.fma(load(data, widened, dtype, r0 + i), a0);
+            a1 = v.fma(load(data, widened, dtype, r1 + i), a1);
+            a2 = v.fma(load(data, widened, dtype, r2 + i), a2);
+            a3 = v.fma(load(data, widened, dtype, r3 + i), a3);
         }
         float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1), s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
         for (; i < n; i++) {
             float v = x[xo + i];
-            s0 += v * w.get(r0 + i);
-            s1 += v * w.get(r1 + i);
-            s2 += v * w.get(r2 + i);
-            s3 += v * w.get(r3 + i);
+            s0 += v * get(w, widened, r0 + i);
+            s1 += v * get(w, widened, r1 + i);
+            s2 += v * get(w, widened, r2 + i);
+            s3 += v * get(w, widened, r3 + i);
         }
         sums[at] += s0;
         sums[at + 1] += s1;
@@ -124,7 +112,7 @@ final class StreamingProduct {
         sums[at + 3] += s3;
     }
     /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . */
-    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         int x0 = xo, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
@@ -132,7 +120,7 @@ final class StreamingProduct {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector w0 = load(data, dtype, r0 + i), w1 = load(data, dtype, r1 + i), w2 = load(data, dtype, r2 + i), w3 = load(data, dtype, r3 + i);
+            FloatVector w0 = load(data, widened, dtype, r0 + i), w1 = load(data, widened, dtype, r1 + i), w2 = load(data, widened, dtype, r2 + i), w3 = load(data, widened, dtype, r3 + i);
             FloatVector v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
             a01 = v.fma(w1, a01);
@@ -171,7 +159,7 @@ final class StreamingProduct {
         sums[at + 14] += Lanes.sum(a32);
         sums[at + 15] += Lanes.sum(a33);
         for (; i < n; i++) {
-            float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
+            float w0 = get(w, widened, r0 + i), w1 = get(w, widened, r1 + i), w2 = get(w, widened, r2 + i), w3 = get(w, widened, r3 + i);
             for (int t = 0; t < TOKENS; t++) {
                 float v = x[xo + t * xStride + i];
                 sums[at + t * ROWS] += v * w0;
@@ -182,12 +170,17 @@ final class StreamingProduct {
         }
     }
 
-    /** L stored values from element {@code index} on, widened to fp32. */
-    private static FloatVector load(MemorySegment data, DType dtype, long index) {
+    /** L stored values from element {@code index} on, widened to fp32 (F16 from the widened piece). */
+    private static FloatVector load(MemorySegment data, float[] widened, DType dtype, long index) {
         return switch (dtype) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
             case BF16 -> StoredFloats.bfloat16(data, index * 2);
-            case F16 -> throw new IllegalStateException("f16 rows are widened before the kernels"); // multiplyRows does that
+            case F16 -> FloatVector.fromArray(F, widened, (int) index);
         };
+    }
+
+    /** The scalar twin of {@link #load}. */
+    private static float get(TensorView w, float[] widened, long index) {
+        return w.dtype() == DType.F16 ? widened[(int) index] : w.get(index);
     }
 }
