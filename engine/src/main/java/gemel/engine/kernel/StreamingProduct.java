@@ -30,7 +30,7 @@ final class StreamingProduct {
     private static final int ROWS = 4;   // rows per pass: four read streams
     private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
 
-    private static final int WIDEN = 512; // f16 elements widened per row and piece: four rows of them (8 KiB) stay in L1
+    private static final int WIDEN = 256; // f16 elements widened per row and piece: four rows of them (4 KiB) stay in L1
     private static final Scratch WIDENED = new Scratch();
 
     private StreamingProduct() {}
@@ -41,6 +41,8 @@ final class StreamingProduct {
         boolean widen = w.dtype() == DType.F16;
         int piece = widen ? WIDEN : in;
         float[] widened = widen ? WIDENED.floats(ROWS * WIDEN) : null;
+        // per token and row: a vector of partial sums (reduced once, at the end of the row) and the scalar tails
+        float[] lanes = new float[tokens * ROWS * L];
         float[] sums = new float[tokens * ROWS];
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
@@ -50,43 +52,60 @@ final class StreamingProduct {
                 int r = o0 + k * span + j;
                 rows[k] = r < o1 ? r : -1;
             }
+            Arrays.fill(lanes, 0f);
             Arrays.fill(sums, 0f);
             for (int c = 0; c < in; c += piece) {
                 int n = Math.min(piece, in - c);
                 long r0 = start(rows, 0, in) + c, r1 = start(rows, 1, in) + c, r2 = start(rows, 2, in) + c, r3 = start(rows, 3, in) + c;
                 if (widen) {
+                    if (Boolean.getBoolean("h4") && w.data().isNative()) widen4(w.data(), r0, r1, r2, r3, widened, n); else {
                     StoredFloats.copy(w, r0, widened, 0, n);
                     StoredFloats.copy(w, r1, widened, WIDEN, n);
                     StoredFloats.copy(w, r2, widened, 2 * WIDEN, n);
-                    StoredFloats.copy(w, r3, widened, 3 * WIDEN, n);
+                    StoredFloats.copy(w, r3, widened, 3 * WIDEN, n); }
                     r0 = 0;
                     r1 = WIDEN;
                     r2 = 2 * WIDEN;
                     r3 = 3 * WIDEN;
                 }
                 int t = 0;
-                for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in + c, in, n, w, widened, r0, r1, r2, r3, sums, t * ROWS);
-                for (; t < tokens; t++) dot1x4(x, t * in + c, n, w, widened, r0, r1, r2, r3, sums, t * ROWS);
+                for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in + c, in, n, w, widened, r0, r1, r2, r3, lanes, sums, t * ROWS);
+                for (; t < tokens; t++) dot1x4(x, t * in + c, n, w, widened, r0, r1, r2, r3, lanes, sums, t * ROWS);
             }
-            store(sums, tokens, rows, bias, out, outDim);
+            store(lanes, sums, tokens, rows, bias, out, outDim);
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort U16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static void widen4(MemorySegment d, long a0, long a1, long a2, long a3, float[] dst, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] = Float.float16ToFloat(d.get(U16, (a0 + i) * 2));
+            dst[WIDEN + i] = Float.float16ToFloat(d.get(U16, (a1 + i) * 2));
+            dst[2 * WIDEN + i] = Float.float16ToFloat(d.get(U16, (a2 + i) * 2));
+            dst[3 * WIDEN + i] = Float.float16ToFloat(d.get(U16, (a3 + i) * 2));
         }
     }
 
     /** Where the weights of stream k start: its row, or for a stream past the block's end the first stream's (its sums are dropped). */
     private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
 
-    /** out[t, rows[k]] = sums[t * ROWS + k] + bias[rows[k]] for every token and every real row. */
-    private static void store(float[] sums, int tokens, int[] rows, float[] bias, float[] out, int outDim) {
+    /** out[t, rows[k]] = lanes and sums of t * ROWS + k, + bias[rows[k]], for every token and every real row. */
+    private static void store(float[] lanes, float[] sums, int tokens, int[] rows, float[] bias, float[] out, int outDim) {
         for (int t = 0; t < tokens; t++) {
             for (int k = 0; k < ROWS; k++) {
                 int r = rows[k];
-                if (r >= 0) out[t * outDim + r] = sums[t * ROWS + k] + (bias == null ? 0 : bias[r]);
+                int at = t * ROWS + k;
+                if (r >= 0) out[t * outDim + r] = Lanes.sum(FloatVector.fromArray(F, lanes, at * L)) + sums[at] + (bias == null ? 0 : bias[r]);
             }
         }
     }
 
-    /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3 of w, or for F16 of its widened piece). */
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    /**
+     * Adds x[xo .. xo + n) . row k (at r0 .. r3 of w, or for F16 of its widened piece) into the partial sums of
+     * at + k: the vector part into lanes[(at + k) * L ..], the scalar tail into sums[at + k]. Vectors are not reduced
+     * here: an F16 row comes in many pieces, and reducing each piece's sixteen accumulators cost as much as its FMAs.
+     */
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -98,7 +117,11 @@ final class StreamingProduct {
             a2 = v.fma(load(data, widened, dtype, r2 + i), a2);
             a3 = v.fma(load(data, widened, dtype, r3 + i), a3);
         }
-        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1), s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+        addLanes(lanes, at, a0);
+        addLanes(lanes, at + 1, a1);
+        addLanes(lanes, at + 2, a2);
+        addLanes(lanes, at + 3, a3);
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (; i < n; i++) {
             float v = x[xo + i];
             s0 += v * get(w, widened, r0 + i);
@@ -111,8 +134,8 @@ final class StreamingProduct {
         sums[at + 2] += s2;
         sums[at + 3] += s3;
     }
-    /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . */
-    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride, into the partial sums of at + t * ROWS + k. */
+    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, float[] widened, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         int x0 = xo, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
@@ -142,22 +165,22 @@ final class StreamingProduct {
             a32 = v.fma(w2, a32);
             a33 = v.fma(w3, a33);
         }
-        sums[at] += Lanes.sum(a00);
-        sums[at + 1] += Lanes.sum(a01);
-        sums[at + 2] += Lanes.sum(a02);
-        sums[at + 3] += Lanes.sum(a03);
-        sums[at + 4] += Lanes.sum(a10);
-        sums[at + 5] += Lanes.sum(a11);
-        sums[at + 6] += Lanes.sum(a12);
-        sums[at + 7] += Lanes.sum(a13);
-        sums[at + 8] += Lanes.sum(a20);
-        sums[at + 9] += Lanes.sum(a21);
-        sums[at + 10] += Lanes.sum(a22);
-        sums[at + 11] += Lanes.sum(a23);
-        sums[at + 12] += Lanes.sum(a30);
-        sums[at + 13] += Lanes.sum(a31);
-        sums[at + 14] += Lanes.sum(a32);
-        sums[at + 15] += Lanes.sum(a33);
+        addLanes(lanes, at, a00);
+        addLanes(lanes, at + 1, a01);
+        addLanes(lanes, at + 2, a02);
+        addLanes(lanes, at + 3, a03);
+        addLanes(lanes, at + 4, a10);
+        addLanes(lanes, at + 5, a11);
+        addLanes(lanes, at + 6, a12);
+        addLanes(lanes, at + 7, a13);
+        addLanes(lanes, at + 8, a20);
+        addLanes(lanes, at + 9, a21);
+        addLanes(lanes, at + 10, a22);
+        addLanes(lanes, at + 11, a23);
+        addLanes(lanes, at + 12, a30);
+        addLanes(lanes, at + 13, a31);
+        addLanes(lanes, at + 14, a32);
+        addLanes(lanes, at + 15, a33);
         for (; i < n; i++) {
             float w0 = get(w, widened, r0 + i), w1 = get(w, widened, r1 + i), w2 = get(w, widened, r2 + i), w3 = get(w, widened, r3 + i);
             for (int t = 0; t < TOKENS; t++) {
@@ -168,6 +191,11 @@ final class StreamingProduct {
                 sums[at + t * ROWS + 3] += v * w3;
             }
         }
+    }
+
+    /** lanes[at * L ..] += a. */
+    private static void addLanes(float[] lanes, int at, FloatVector a) {
+        a.add(FloatVector.fromArray(F, lanes, at * L)).intoArray(lanes, at * L);
     }
 
     /** L stored values from element {@code index} on, widened to fp32 (F16 from the widened piece). */
