@@ -7,8 +7,8 @@ Writes <dir>/plan.json, read by both the gemel harness (gemel.bench.Bench) and t
 and the CLIP input pixels as <dir>/models/<clip name>-pixels.npy.
 A folder is complete when its marker file holds the config it was made from; anything else is remade.
 
-Disk: the `real` set needs about 17 GB (OPT-125m 0.75 GB, OPT-1.3b 7.9 GB, Llama-1B 7.4 GB, fp32 + bf16;
-CLIP ViT-L/14 1.2 GB); generating OPT-1.3b holds about 11 GB of RAM for a minute.
+Disk: the `real` set needs about 20 GB (OPT-125m 1 GB and OPT-1.3b 10.5 GB in fp32, bf16 and fp16; Llama-1B 7.4 GB
+in fp32 and bf16; CLIP ViT-L/14 1.2 GB); generating OPT-1.3b holds about 11 GB of RAM for a minute.
 
   /usr/bin/python3 tools/bench/plan.py --dir /tmp/gemel-bench --set real [--generate]
 """
@@ -72,7 +72,9 @@ SETS = {
             "prefill_repeats": 2, "decode_steps": 8, "clip": ("clip-dev", CLIP_DEV),
             "tree_names": 200_000},
 }
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+# fp32 and bf16 copies of every model; fp16 too for OPT, whose checkpoints are published in fp16 (opt-6.7b as well)
+FAMILY_DTYPES = {"opt": ["fp32", "bf16", "fp16"], "llama": ["fp32", "bf16"]}
 PREFILL_TOKENS = [512, 1536]
 DECODE_AFTER = 512
 # [T, K] x [K, N] at the decoder shapes: q/k/v/o and the MLP of OPT-125m and of the 2048-wide models.
@@ -115,7 +117,7 @@ def generate(name, family, cfg, folders, seed):
             t.mul_(LINEAR_SCALE)
     prefix = "model.decoder." if family == "opt" else "model."
     for dtype_name, folder in todo.items():
-        stored = dict(cfg, torch_dtype={"fp32": "float32", "bf16": "bfloat16"}[dtype_name])
+        stored = dict(cfg, torch_dtype={"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[dtype_name])
         if os.path.exists(_marker(folder)):
             os.remove(_marker(folder))
         checkpoints.write_folder(folder, stored, w, prefix, "safetensors", DTYPES[dtype_name])
@@ -179,7 +181,7 @@ def main():
     chosen = SETS[args.set]
     models = []
     for i, (name, family, cfg) in enumerate(chosen["models"]):
-        folders = {d: os.path.join(args.dir, "models", f"{name}-{d}") for d in DTYPES}
+        folders = {d: os.path.join(args.dir, "models", f"{name}-{d}") for d in FAMILY_DTYPES[family]}
         if args.generate:
             generate(name, family, cfg, folders, seed=1000 + i)
         ids = torch.randint(3, cfg["vocab_size"], (max(PREFILL_TOKENS) + chosen["decode_steps"],),

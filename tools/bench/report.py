@@ -304,7 +304,7 @@ def render_decoders(records, plan, results):
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
-        "widened bf16 on loading), plus the fp32 keys and values. The read bandwidth of this machine changes from minute to "
+        "widened bf16 and fp16 on loading), plus the fp32 keys and values. The read bandwidth of this machine changes from minute to "
         "minute (between about 30 and 60 GB/s in the same hour: other machines share its memory), so each side reads "
         f"a {plan['decode_stream_bytes'] >> 20} MiB buffer just before each of its decode steps and its bound uses the median of those reads "
         "(the machine section's figure only when a run has none); the bound column shows gemel's, with torch's in "

@@ -7,7 +7,7 @@
 #
 # Environment:
 #   GEMEL_BENCH_DIR       scratch folder outside the repository: random models, plan, results (default /tmp/gemel-bench;
-#                         the real set needs ~17 GB of disk, kept between runs; models are generated once)
+#                         the real set needs ~20 GB of disk, kept between runs; models are generated once)
 #   GEMEL_BENCH_SET       real (default) | dev (small stand-ins that try the whole harness in a minute)
 #   GEMEL_BENCH_MODELS    a space-separated subset of the plan's models, e.g. "opt-125m-fp32 llama-1b-bf16"
 #   GEMEL_BENCH_MARKDOWN  the file whose sections are rewritten (default BENCHMARKS.md at the root)

@@ -3,8 +3,8 @@
 Debian's python3-torch 1.13 (sgemm through OpenBLAS from libopenblas0-pthread), 2 threads. Decoders run
 the reference forward passes of tools/fixtures/decoders (Hugging Face transformers semantics in plain
 torch, eager attention) with a key/value cache grown by concatenation as HF's past_key_values is, and
-logits of the last position only, as generation asks for them. Weights stored in bf16 are widened to
-fp32 on loading and computed in fp32 (torch 1.13 on this CPU has no fast bf16 matrix product). The CLIP
+logits of the last position only, as generation asks for them. Weights stored in bf16 or fp16 are widened
+to fp32 on loading and computed in fp32 (torch 1.13 on this CPU has no fast bf16 or fp16 matrix product). The CLIP
 vision tower runs the plain-torch CLIPVisionTransformer of tools/fixtures/vision.
 
 Appends one JSON object per measurement to --out; logits rows go to <out dir>/logits/ for the report
