@@ -300,7 +300,7 @@ def render_decoders(records, plan, results):
     lines += [
         "",
         f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after a "
-        f"warm-up prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
+        f"warm-up prompt and one untimed run of the same prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
