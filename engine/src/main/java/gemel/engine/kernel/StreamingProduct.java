@@ -58,11 +58,10 @@ final class StreamingProduct {
                 int n = Math.min(piece, in - c);
                 long r0 = start(rows, 0, in) + c, r1 = start(rows, 1, in) + c, r2 = start(rows, 2, in) + c, r3 = start(rows, 3, in) + c;
                 if (widen) {
-                    if (Boolean.getBoolean("h4") && w.data().isNative()) widen4(w.data(), r0, r1, r2, r3, widened, n); else {
                     StoredFloats.copy(w, r0, widened, 0, n);
                     StoredFloats.copy(w, r1, widened, WIDEN, n);
                     StoredFloats.copy(w, r2, widened, 2 * WIDEN, n);
-                    StoredFloats.copy(w, r3, widened, 3 * WIDEN, n); }
+                    StoredFloats.copy(w, r3, widened, 3 * WIDEN, n);
                     r0 = 0;
                     r1 = WIDEN;
                     r2 = 2 * WIDEN;
@@ -73,16 +72,6 @@ final class StreamingProduct {
                 for (; t < tokens; t++) dot1x4(x, t * in + c, n, w, widened, r0, r1, r2, r3, lanes, sums, t * ROWS);
             }
             store(lanes, sums, tokens, rows, bias, out, outDim);
-        }
-    }
-
-    private static final java.lang.foreign.ValueLayout.OfShort U16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static void widen4(MemorySegment d, long a0, long a1, long a2, long a3, float[] dst, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[i] = Float.float16ToFloat(d.get(U16, (a0 + i) * 2));
-            dst[WIDEN + i] = Float.float16ToFloat(d.get(U16, (a1 + i) * 2));
-            dst[2 * WIDEN + i] = Float.float16ToFloat(d.get(U16, (a2 + i) * 2));
-            dst[3 * WIDEN + i] = Float.float16ToFloat(d.get(U16, (a3 + i) * 2));
         }
     }
 
