@@ -117,7 +117,7 @@ def generate(name, family, cfg, folders, seed):
             t.mul_(LINEAR_SCALE)
     prefix = "model.decoder." if family == "opt" else "model."
     for dtype_name, folder in todo.items():
-        stored = dict(cfg, torch_dtype={"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[dtype_name])
+        stored = dict(cfg, torch_dtype=str(DTYPES[dtype_name]).removeprefix("torch."))  # float32, bfloat16, float16
         if os.path.exists(_marker(folder)):
             os.remove(_marker(folder))
         checkpoints.write_folder(folder, stored, w, prefix, "safetensors", DTYPES[dtype_name])
