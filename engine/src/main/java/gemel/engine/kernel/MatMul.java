@@ -1,6 +1,7 @@
 package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
+import gemel.engine.tensor.DType;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * through {@link PanelProduct}, which packs the weight into panels once per call, walking the input
  * dimension in chunks that keep a task's packed weights in L2 however wide the layer (OPT-6.7B's fc2
  * reads 16384 inputs); fewer tokens (decode steps, beams, short prompts: bound by reading the weight)
- * through {@link StreamingProduct}, which reads each weight once.
+ * through {@link StreamingProduct}, which reads each weight once. An F16 weight that holds an infinity
+ * or a NaN takes the panel path for any number of tokens (see {@link FiniteHalves}).
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -27,7 +29,8 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        boolean panels = tokens >= PANEL_TOKENS;
+        // F16 streams only when finite: StreamingProduct's widening is exact for finite values (infinities and NaNs take the panels)
+        boolean panels = tokens >= PANEL_TOKENS || w.dtype() == DType.F16 && !FiniteHalves.allFinite(w);
         int rowBlock = panels ? wholePanels(panelRows(outDim, in)) : balancedRows(outDim);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
         IntConsumer block = panels

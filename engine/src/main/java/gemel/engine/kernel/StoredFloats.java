@@ -58,8 +58,25 @@ public final class StoredFloats {
      * to int lanes (sign-extended; the shift drops those bits) and move up 16 bits.
      */
     static FloatVector bfloat16(MemorySegment data, long byteOffset) {
-        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
-        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return shorts(data, byteOffset).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * The L f16 values at {@code byteOffset}, widened in registers, exact for every finite value, subnormals
+     * included: the sign and magnitude bits move to fp32's places, where the exponent comes out 112 too small,
+     * and one exact multiply by 2^112 mends it. Infinities and NaNs come out finite, at 2^16 or more in
+     * magnitude (no finite f16 reaches 2^16), so callers use it only where {@link FiniteHalves} found none.
+     * Handling them here (a compare and a masked or, or five more integer operations) made the decode
+     * kernels several times slower; this runs at the speed of {@link #bfloat16}.
+     */
+    static FloatVector finiteHalf(MemorySegment data, long byteOffset) {
+        // shifted 13 bits up, the sign-extended lanes hold the sign in bits 28 to 31: keep bit 31 only
+        return shorts(data, byteOffset).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** The L 16-bit values at {@code byteOffset} as sign-extended int lanes. */
+    private static IntVector shorts(MemorySegment data, long byteOffset) {
+        return (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
     }
 
     /**

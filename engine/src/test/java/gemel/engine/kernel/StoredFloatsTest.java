@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class StoredFloatsTest {
@@ -39,6 +40,25 @@ class StoredFloatsTest {
                 // the oracle: Java's own conversions of the bit pattern
                 float expected = dtype == DType.F16 ? Float.float16ToFloat((short) p) : Float.intBitsToFloat(p << 16);
                 assertSame(expected, fast[p], dtype + (heap ? " heap" : "") + " pattern 0x" + Integer.toHexString(p));
+            }
+        }
+    }
+
+    /** The decode kernels' widening: exact for every finite f16, and at 2^16 or more for infinities and NaNs, which they catch by that. */
+    @Test
+    void halvesWidenedInRegistersAreExactWhenFiniteAndLargeOtherwise() {
+        TensorView w = allPatterns(DType.F16, false);
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        for (int round = 0; round < 30; round++) { // compiled, not only interpreted
+            for (int p = 0; p < 65536; p += lanes) {
+                float[] widened = StoredFloats.finiteHalf(w.data(), 2L * p).toArray();
+                if (round < 29) continue;
+                for (int k = 0; k < lanes; k++) {
+                    float expected = Float.float16ToFloat((short) (p + k));
+                    String what = "pattern 0x" + Integer.toHexString(p + k);
+                    if (Float.isFinite(expected)) assertSame(expected, widened[k], what);
+                    else assertTrue(Float.isFinite(widened[k]) && Math.abs(widened[k]) >= 0x1p16f, what + ": " + widened[k]);
+                }
             }
         }
     }
