@@ -34,6 +34,7 @@ final class StreamingProduct {
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         float[] sums = new float[tokens * ROWS];
+        float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
         int span = (o1 - o0 + ROWS - 1) / ROWS;
@@ -45,8 +46,8 @@ final class StreamingProduct {
             Arrays.fill(sums, 0f);
             long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
             int t = 0;
-            for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in, in, in, w, r0, r1, r2, r3, sums, t * ROWS);
-            for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, sums, t * ROWS);
+            for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in, in, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
+            for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
             for (t = 0; t < tokens; t++) {
                 for (int k = 0; k < ROWS; k++) {
                     int r = rows[k];
@@ -60,7 +61,7 @@ final class StreamingProduct {
     private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
 
     /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -73,7 +74,12 @@ final class StreamingProduct {
             a2 = v.fma(w2, a2);
             a3 = v.fma(w3, a3);
         }
-        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1), s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        addLaneSums(lanes, ROWS, sums, at);
+        float s0 = sums[at], s1 = sums[at + 1], s2 = sums[at + 2], s3 = sums[at + 3];
         for (; i < n; i++) {
             float v = x[xo + i];
             s0 += v * w.get(r0 + i);
@@ -81,14 +87,14 @@ final class StreamingProduct {
             s2 += v * w.get(r2 + i);
             s3 += v * w.get(r3 + i);
         }
-        sums[at] += s0;
-        sums[at + 1] += s1;
-        sums[at + 2] += s2;
-        sums[at + 3] += s3;
+        sums[at] = s0;
+        sums[at + 1] = s1;
+        sums[at + 2] = s2;
+        sums[at + 3] = s3;
     }
 
     /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . */
-    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, long r0, long r1, long r2, long r3, float[] sums, int at) {
+    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
         int x0 = xo, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
@@ -118,22 +124,23 @@ final class StreamingProduct {
             a32 = v.fma(w2, a32);
             a33 = v.fma(w3, a33);
         }
-        sums[at] += Lanes.sum(a00);
-        sums[at + 1] += Lanes.sum(a01);
-        sums[at + 2] += Lanes.sum(a02);
-        sums[at + 3] += Lanes.sum(a03);
-        sums[at + 4] += Lanes.sum(a10);
-        sums[at + 5] += Lanes.sum(a11);
-        sums[at + 6] += Lanes.sum(a12);
-        sums[at + 7] += Lanes.sum(a13);
-        sums[at + 8] += Lanes.sum(a20);
-        sums[at + 9] += Lanes.sum(a21);
-        sums[at + 10] += Lanes.sum(a22);
-        sums[at + 11] += Lanes.sum(a23);
-        sums[at + 12] += Lanes.sum(a30);
-        sums[at + 13] += Lanes.sum(a31);
-        sums[at + 14] += Lanes.sum(a32);
-        sums[at + 15] += Lanes.sum(a33);
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        addLaneSums(lanes, TOKENS * ROWS, sums, at);
         for (; i < n; i++) {
             float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
             for (int t = 0; t < TOKENS; t++) {
@@ -144,6 +151,11 @@ final class StreamingProduct {
                 sums[at + t * ROWS + 3] += v * w3;
             }
         }
+    }
+
+    /** sums[at + k] += the lanes of vector k of {@code lanes}, for k < count: apart, as the kernels' own calls of Lanes.sum were not inlined (the vectors were boxed). */
+    private static void addLaneSums(float[] lanes, int count, float[] sums, int at) {
+        for (int k = 0; k < count; k++) sums[at + k] += Lanes.sum(FloatVector.fromArray(F, lanes, k * L));
     }
 
     /** L stored values from element {@code index} on, widened to fp32 (F16: exact for finite values). */
