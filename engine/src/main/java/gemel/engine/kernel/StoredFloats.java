@@ -80,8 +80,9 @@ public final class StoredFloats {
     }
 
     /**
-     * IEEE half precision. A plain loop: the JIT compiles {@link Float#float16ToFloat} over a counted
-     * loop to the processor's vector conversion, faster than converting by bit operations in vectors.
+     * IEEE half precision, infinities and NaNs included. A plain loop: the JIT compiles
+     * {@link Float#float16ToFloat} over a counted loop to the processor's vector conversion, faster than
+     * converting exactly by bit operations in vectors ({@link #finiteHalf} is faster, for finite values only).
      */
     private static int fromHalf(MemorySegment data, long from, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(data.get(U16, (from + i) * 2));
