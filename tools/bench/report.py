@@ -249,12 +249,14 @@ def render_decoders(records, plan, results):
         sgemm, bandwidth = bounds(_records(results, "machine"))
     except SystemExit:
         sgemm = bandwidth = None
-    meas, adjacent = {}, {}
+    meas, adjacent, probes = {}, {}, {}
     for r in records:
         if r["phase"] in ("prefill", "decode", "load"):
             meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
         if r["phase"] == "decode" and r.get("stream_gb_per_s"):
             adjacent[(r["model"], r["impl"])] = statistics.median(r["stream_gb_per_s"])
+        if r["phase"] == "decode" and r.get("compute_gflops"):
+            probes[r["model"]] = statistics.median(r["compute_gflops"])
     after, steps = plan["decode_after"], plan["decode_steps"]
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
@@ -317,6 +319,10 @@ def render_decoders(records, plan, results):
     ]
     if reads:
         lines += ["", "Read bandwidth during the decode steps, GB/s (median, gemel / torch): " + "; ".join(reads) + "."]
+    if probes:
+        lines += ["", "Compute during gemel's decode steps, GFLOP/s (median of a probe just after each read: every core runs "
+                  "vector multiply-adds in registers for about a millisecond; a slow step beside a normal read shows here): "
+                  + "; ".join(f"{m} {g:.0f}" for m, g in probes.items()) + "."]
     return lines
 
 

@@ -16,12 +16,14 @@ import java.nio.file.Path;
  * the last position only), then single-token decode steps on the KV cache of the
  * {@code decodeAfter}-token prompt. The same prompt ids and steps as the PyTorch peer; the logits of
  * the prefill and of the last step are saved so the report can check both computed the same thing.
- * Each decode step follows a read of a large buffer, whose speed is the bound of that step.
+ * Each decode step follows a read of a large buffer, whose speed is the bound of that step, and a
+ * {@link ComputeProbe} of the cores' speed at that moment.
  */
 final class DecoderBench {
     // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up) and two steps before timing: classes loaded, kernels compiled
     private static final int WARM_PROMPT = 256;
     private static final int WARM_STEPS = 2;
+    private static final int PROBE_ROUNDS = 400_000; // per chain: about a millisecond on this machine
 
     private final BenchPlan plan;
     private final BenchPlan.Model model;
@@ -66,7 +68,7 @@ final class DecoderBench {
             log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds);
             if (tokens != after) continue;
             save("prefill-" + after, logits);
-            double[] stepSeconds = new double[steps], bandwidth = new double[steps];
+            double[] stepSeconds = new double[steps], bandwidth = new double[steps], compute = new double[steps];
             try (Arena arena = Arena.ofShared()) { // shared: every core reads it
                 // the machine's read bandwidth changes from minute to minute (other machines share its memory):
                 // a read just before each step gives the bound that step ran against
@@ -76,16 +78,18 @@ final class DecoderBench {
                 // compiled before the first timed read: many short reads (a few long ones left the first five timed reads interpreted)
                 for (int w = 0; w < 500; w++) StreamingRead.sum(buffer.asSlice(0, 1 << 20));
                 StreamingRead.sum(buffer);
+                for (int w = 0; w < 200; w++) ComputeProbe.gflops(PROBE_ROUNDS); // compiled before the first timed probe
                 for (int s = 0; s < steps; s++) {
                     long t0 = System.nanoTime();
                     StreamingRead.sum(buffer);
                     bandwidth[s] = bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                    compute[s] = ComputeProbe.gflops(PROBE_ROUNDS);
                     t0 = System.nanoTime();
                     logits = forward(after + s, after + s + 1, cache);
                     stepSeconds[s] = (System.nanoTime() - t0) / 1e9;
                 }
             }
-            log.record("model", model.name(), "phase", "decode", "after", after, "seconds", stepSeconds, "stream_gb_per_s", bandwidth);
+            log.record("model", model.name(), "phase", "decode", "after", after, "seconds", stepSeconds, "stream_gb_per_s", bandwidth, "compute_gflops", compute);
             save("decode-" + steps, logits);
         }
     }
