@@ -253,10 +253,11 @@ def render_decoders(records, plan, results):
     for r in records:
         if r["phase"] in ("prefill", "decode", "load"):
             meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
-        if r["phase"] == "decode" and r.get("stream_gb_per_s"):
-            adjacent[(r["model"], r["impl"])] = statistics.median(r["stream_gb_per_s"])
-        if r["phase"] == "decode" and r.get("compute_gflops"):
-            probes[r["model"]] = statistics.median(r["compute_gflops"])
+        if r["phase"] == "decode":
+            if r.get("stream_gb_per_s"):
+                adjacent[(r["model"], r["impl"])] = statistics.median(r["stream_gb_per_s"])
+            if r.get("compute_gflops"):
+                probes[r["model"]] = statistics.median(r["compute_gflops"])
     after, steps = plan["decode_after"], plan["decode_steps"]
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
