@@ -66,10 +66,10 @@ CLIP_DEV = dict(CLIP_L14, hidden_size=128, intermediate_size=512, num_attention_
 
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
-             "prefill_repeats": 2, "decode_steps": 16,  # best of two: one timing moved a row by up to 10 points
+             "prefill_repeats": 2, "decode_steps": 16, "beam_steps": 8,  # best of two: one timing moved a row by up to 10 points
              "clip": ("clip-vit-l14", CLIP_L14), "tree_names": 5_000_000},
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
-            "prefill_repeats": 2, "decode_steps": 8, "clip": ("clip-dev", CLIP_DEV),
+            "prefill_repeats": 2, "decode_steps": 8, "beam_steps": 4, "clip": ("clip-dev", CLIP_DEV),
             "tree_names": 200_000},
 }
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -77,6 +77,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 FAMILY_DTYPES = {"opt": ["fp32", "bf16", "fp16"], "llama": ["fp32", "bf16"]}
 PREFILL_TOKENS = [512, 1536]
 DECODE_AFTER = 512
+BEAMS = 5  # GEMEL's num_beams: after the decode steps, steps of this many rows on the prompt's cache
 # [T, K] x [K, N] at the decoder shapes: q/k/v/o and the MLP of OPT-125m and of the 2048-wide models.
 SGEMM_SHAPES = [[512, 768, 768], [512, 768, 3072], [512, 2048, 2048], [512, 2048, 8192], [512, 8192, 2048],
                 [1536, 2048, 8192]]
@@ -199,6 +200,8 @@ def main():
         "prefill_repeats": chosen["prefill_repeats"],
         "decode_after": DECODE_AFTER,
         "decode_steps": chosen["decode_steps"],
+        "beams": BEAMS,
+        "beam_steps": chosen["beam_steps"],
         "sgemm_shapes": SGEMM_SHAPES,
         "stream_bytes": STREAM_BYTES,
         "decode_stream_bytes": DECODE_STREAM_BYTES,

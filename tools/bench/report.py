@@ -208,10 +208,11 @@ class Shape:
         attention = self.layers * 2 * 2 * self.heads * self.head_dim * t * (t + 1) // 2
         return 2 * self.token_params * t + 2 * self.head_params + attention
 
-    def decode_bytes(self, past, weight_bytes):
-        """Weights read once per token plus the fp32 keys and values of the past + 1 positions."""
+    def step_bytes(self, past, weight_bytes, rows=1):
+        """A step of one token in each of `rows` rows: the weights read once, plus each row's fp32 keys and values
+        of the past + 1 positions."""
         kv = self.layers * 2 * (past + 1) * self.kv_heads * self.head_dim * 4
-        return (self.token_params + self.head_params) * weight_bytes + kv
+        return (self.token_params + self.head_params) * weight_bytes + rows * kv
 
 
 def _matrix_params(cfg):
@@ -251,14 +252,15 @@ def render_decoders(records, plan, results):
         sgemm = bandwidth = None
     meas, adjacent, probes = {}, {}, {}
     for r in records:
-        if r["phase"] in ("prefill", "decode", "load"):
+        if r["phase"] in ("prefill", "decode", "beams", "load"):
             meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
-        if r["phase"] == "decode":
+        if r["phase"] in ("decode", "beams"):
             if r.get("stream_gb_per_s"):
-                adjacent[(r["model"], r["impl"])] = statistics.median(r["stream_gb_per_s"])
-            if r.get("compute_gflops"):
+                adjacent[(r["model"], r["impl"], r["phase"])] = statistics.median(r["stream_gb_per_s"])
+            if r.get("compute_gflops") and r["phase"] == "decode":
                 probes[r["model"]] = statistics.median(r["compute_gflops"])
     after, steps = plan["decode_after"], plan["decode_steps"]
+    beams, beam_steps = plan["beams"], plan["beam_steps"]
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
@@ -279,19 +281,22 @@ def render_decoders(records, plan, results):
             check = _logit_check(records, name, f"prefill-{after}") if tokens == after else ""
             met = g_rate is not None and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate) if bound else None
             lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound, met, check))
-        g, t = (meas.get((name, impl, "decode", None)) for impl in ("gemel", "torch"))
-        g_rate = 1 / statistics.median(g) if g else None
-        t_rate = 1 / statistics.median(t) if t else None
-        mid = after + steps // 2
-        # each side's bound: the read bandwidth measured between its own steps (else the machine section's)
-        g_bw, t_bw = (adjacent.get((name, impl), bandwidth) for impl in ("gemel", "torch"))
-        g_bound = g_bw * 1e9 / shape.decode_bytes(mid, shape.stored_bytes) if g_bw else None
-        t_bound = t_bw * 1e9 / shape.decode_bytes(mid, 4) if t_bw else None  # torch computes on fp32 copies
-        if g_bw and t_bw:
-            reads.append(f"{name} {g_bw:.1f} / {t_bw:.1f}")
-        met = g_rate is not None and g_rate >= GOAL * g_bound if g_bound else None
-        lines.append(_row(base, model["weights"], f"decode after {after}", g_rate, t_rate, g_bound, t_bound, met,
-                          _logit_check(records, name, f"decode-{steps}")))
+        for phase, rows, past, count, label in (("decode", 1, after, steps, f"decode after {after}"),
+                                                ("beams", beams, after + steps, beam_steps, f"{beams} beams after {after + steps}")):
+            g, t = (meas.get((name, impl, phase, None)) for impl in ("gemel", "torch"))
+            g_rate = rows / statistics.median(g) if g else None
+            t_rate = rows / statistics.median(t) if t else None
+            mid = past + count // 2
+            # each side's bound: the read bandwidth measured between its own steps (else the machine section's)
+            g_bw, t_bw = (adjacent.get((name, impl, phase), bandwidth) for impl in ("gemel", "torch"))
+            g_bound = rows * g_bw * 1e9 / shape.step_bytes(mid, shape.stored_bytes, rows) if g_bw else None
+            t_bound = rows * t_bw * 1e9 / shape.step_bytes(mid, 4, rows) if t_bw else None  # torch computes on fp32 copies
+            if phase == "decode" and g_bw and t_bw:
+                reads.append(f"{name} {g_bw:.1f} / {t_bw:.1f}")
+            # the goal is set for decode; beam steps are shown for what linking spends after its prompt
+            met = (g_rate is not None and g_rate >= GOAL * g_bound if g_bound else None) if phase == "decode" else None
+            lines.append(_row(base, model["weights"], label, g_rate, t_rate, g_bound, t_bound, met,
+                              _logit_check(records, name, f"{phase}-{count}")))
         lg, lt = (meas.get((name, impl, "load", None)) for impl in ("gemel", "torch"))
         loads.append(f"{name} {shape.total_params / 1e6:.0f} M parameters: gemel {_fmt(lg)} s, torch {_fmt(lt)} s")
     if missing:
@@ -307,13 +312,18 @@ def render_decoders(records, plan, results):
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
-        "widened bf16 and fp16 on loading), plus the fp32 keys and values. The read bandwidth of this machine changes from minute to "
+        "widened bf16 and fp16 on loading), plus the fp32 keys and values. "
+        f"Beams: {beams} rows of one token each per step (GEMEL's beam search) on the cache of the prompt and the decode "
+        f"steps, {beams} / median of {beam_steps} steps; gemel's rows share the prompt's keys and values (one prefill, as its "
+        f"linker runs them), torch's rows hold a copy each (as the reference's beam search does); the bound counts the "
+        f"weights once and the keys and values of every row; no goal is set for them. The read bandwidth of this machine changes from minute to "
         "minute (between about 30 and 60 GB/s in the same hour: other machines share its memory), so each side reads "
-        f"a {plan['decode_stream_bytes'] >> 20} MiB buffer just before each of its decode steps and its bound uses the median of those reads "
+        f"a {plan['decode_stream_bytes'] >> 20} MiB buffer just before each of its decode and beam steps and each bound uses the median of those reads "
         "(the machine section's figure only when a run has none); the bound column shows gemel's, with torch's in "
         "parentheses when it differs. Goal: prefill at least 80 % of its bound and ahead of "
         "torch; decode at least 80 % of its bound. The logits column compares the last-position logits of both on the "
-        f"same weights and prompt (after the {after}-token prefill, after the last decode step): "
+        f"same weights and prompt (after the {after}-token prefill, after the last decode step, after the last beam step "
+        "in every row): "
         "max |gemel - torch| / max |torch|.",
         "",
         "Loading (open, map, check; torch: read and widen to fp32): " + "; ".join(loads) + ".",

@@ -97,28 +97,61 @@ def decoders(plan, log, name, logits_dir):
     ids = torch.tensor(model["prompt_ids"])
     table = w["embed_tokens.weight"]
 
-    def forward(start, end, cache):
-        """Positions [start, end) of the prompt on top of a cache holding [0, start); logits [vocab] of the last."""
-        embeds = table[ids[start:end]][None]
-        mask = torch.ones(1, end, dtype=torch.int64)
+    def run(embeds, start, cache):
+        """embeds [rows, n, width] at positions [start, start + n) on top of a cache holding [0, start) for every
+        row; logits [rows, vocab] of the last position."""
+        rows, n = embeds.shape[:2]
+        mask = torch.ones(rows, start + n, dtype=torch.int64)
         if model["family"] == "opt":
             logits = reference.opt_logits(cfg, w, embeds, mask, logit_rows=[-1], cache=cache)
         else:
-            positions = torch.arange(start, end)[None]
+            positions = torch.arange(start, start + n)[None].expand(rows, n)
             logits = reference.llama_logits(cfg, w, embeds, mask, positions, logit_rows=[-1], cache=cache)
-        return logits[0, -1]
+        return logits[:, -1]
+
+    def forward(start, end, cache):
+        """Positions [start, end) of the prompt on top of a cache holding [0, start); logits [vocab] of the last."""
+        return run(table[ids[start:end]][None], start, cache)[0]
+
+    def beam_step(past, s, cache):
+        """Beam step s on top of `past` positions: row b takes prompt id past + s * beams + b (as gemel's harness)."""
+        first = past + s * beams
+        return run(table[ids[first:first + beams]][:, None], past + s, cache)
+
+    def expand(cache):
+        """Every beam its own copy of the keys and values, as the reference's beam search holds them."""
+        cache[:] = [(k.expand(beams, -1, -1, -1).contiguous(), v.expand(beams, -1, -1, -1).contiguous()) for k, v in cache]
+
+    def timed(stream, count, step):
+        """Runs step(s) for s in range(count), each after a timed read of `stream` (the bound of that step);
+        the seconds, the reads in GB/s and the last step's logits."""
+        stream.sum()
+        step_seconds, bandwidth, logits = [], [], None
+        for s in range(count):
+            begin = time.perf_counter()
+            stream.sum()
+            bandwidth.append(stream.numel() * 4 / (time.perf_counter() - begin) / 1e9)
+            begin = time.perf_counter()
+            logits = step(s)
+            step_seconds.append(time.perf_counter() - begin)
+        return step_seconds, bandwidth, logits
 
     def save(point, logits):
         file = os.path.join(logits_dir, f"{name}.torch.{point}.npy")
         np.save(file, logits.numpy().astype("<f4"))
         log.record(model=name, phase="logits", point=point, file=file)
 
+    after, steps = plan["decode_after"], plan["decode_steps"]
+    beams, beam_steps = plan["beams"], plan["beam_steps"]
     with torch.no_grad():
-        warm = []  # a short prompt and two steps, so that the timed calls find everything allocated and loaded
+        warm = []  # a short prompt, two steps and a beam step, so that the timed calls find everything allocated and loaded
         forward(0, 32, warm)
         forward(32, 33, warm)
         forward(33, 34, warm)
-        after, steps = plan["decode_after"], plan["decode_steps"]
+        expand(warm)
+        beam_step(34, 0, warm)
+        if after + steps + beams * beam_steps > len(ids):
+            raise SystemExit(f"torch_peer: the plan's prompt for {name} has {len(ids)} ids, {after + steps + beams * beam_steps} needed")
         for tokens in plan["prefill_tokens"]:
             seconds = []
             for repeat in range(-1, plan["prefill_repeats"]):  # one untimed run first, as gemel's harness does
@@ -132,20 +165,15 @@ def decoders(plan, log, name, logits_dir):
                 save(f"prefill-{after}", logits)
                 # the machine's read bandwidth changes from minute to minute: a read just before each step
                 # gives the bound that step ran against
-                stream_bytes = plan["decode_stream_bytes"]
-                stream = torch.ones(stream_bytes // 4)
-                stream.sum()
-                step_seconds, bandwidth = [], []
-                for pos in range(after, after + steps):
-                    begin = time.perf_counter()
-                    stream.sum()
-                    bandwidth.append(stream_bytes / (time.perf_counter() - begin) / 1e9)
-                    begin = time.perf_counter()
-                    logits = forward(pos, pos + 1, cache)
-                    step_seconds.append(time.perf_counter() - begin)
-                del stream
+                stream = torch.ones(plan["decode_stream_bytes"] // 4)
+                step_seconds, bandwidth, logits = timed(stream, steps, lambda s: forward(after + s, after + s + 1, cache))
                 log.record(model=name, phase="decode", after=after, seconds=step_seconds, stream_gb_per_s=bandwidth)
                 save(f"decode-{steps}", logits)
+                expand(cache)
+                step_seconds, bandwidth, logits = timed(stream, beam_steps, lambda s: beam_step(after + steps, s, cache))
+                log.record(model=name, phase="beams", rows=beams, after=after + steps, seconds=step_seconds, stream_gb_per_s=bandwidth)
+                save(f"beams-{beam_steps}", logits)
+                del stream
 
 
 def clip(plan, log, outputs_dir):

@@ -18,6 +18,8 @@ public record BenchPlan(
         int prefillRepeats,       // the best of this many prefills is reported
         int decodeAfter,          // decode steps follow the prefill of this many tokens
         int decodeSteps,
+        int beams,                // then steps of this many rows (beam search) on the cache of the prompt and decode steps
+        int beamSteps,
         int[][] sgemmShapes,      // [T, K, N]: x [T, K] times a weight [N, K] as a linear layer does
         long streamBytes,         // size of the buffer read to measure memory bandwidth
         long decodeStreamBytes,   // size of the buffer read just before each decode step
@@ -25,7 +27,7 @@ public record BenchPlan(
         Clip clip,
         EntityTreePlan entityTree) {
 
-    /** One random model at real shapes, a Hugging Face folder; {@code promptIds} covers the longest prompt plus the decode steps. */
+    /** One random model at real shapes, a Hugging Face folder; {@code promptIds} covers the longest prompt plus the decode steps (beam steps take their ids from the same list). */
     public record Model(String name, String family, String weights, Path dir, int[] promptIds) {}
 
     /** A random CLIP vision tower (a CLIPVisionModel folder) and {@code batch} images' pixel values [batch, 3, size, size] in an .npy file. */

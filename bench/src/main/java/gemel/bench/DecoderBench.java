@@ -10,17 +10,20 @@ import gemel.engine.model.KvCache;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 
 /**
  * Times one of the plan's decoders as generation uses it: a prefill of each prompt length (logits of
  * the last position only), then single-token decode steps on the KV cache of the
- * {@code decodeAfter}-token prompt. The same prompt ids and steps as the PyTorch peer; the logits of
- * the prefill and of the last step are saved so the report can check both computed the same thing.
- * Each decode step follows a read of a large buffer, whose speed is the bound of that step, and a
- * {@link ComputeProbe} of the cores' speed at that moment.
+ * {@code decodeAfter}-token prompt, then beam search's steps: {@code beams} rows of one token each on
+ * that cache, shared by the rows as the linker shares its prompt's. The same prompt ids and steps as the
+ * PyTorch peer; the logits of the prefill and of the last step of each kind are saved so the report can
+ * check both computed the same thing. Each step follows a read of a large buffer, whose speed is the
+ * bound of that step, and a {@link ComputeProbe} of the cores' speed at that moment.
  */
 final class DecoderBench {
-    // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up) and two steps before timing: classes loaded, kernels compiled
+    // a prompt long enough for the prompt kernels (MatMul.PANEL_TOKENS and up), two steps and two beam steps before timing: classes loaded, kernels compiled
     private static final int WARM_PROMPT = 256;
     private static final int WARM_STEPS = 2;
     private static final int PROBE_ROUNDS = 400_000; // per chain: about a millisecond on this machine
@@ -50,9 +53,11 @@ final class DecoderBench {
 
     private void time() {
         int after = plan.decodeAfter(), steps = plan.decodeSteps();
-        KvCache warm = lm.newCache(1, WARM_PROMPT + WARM_STEPS);
+        KvCache warm = lm.newCache(1, WARM_PROMPT + 2 * WARM_STEPS);
         forward(0, WARM_PROMPT, warm);
         for (int s = 0; s < WARM_STEPS; s++) forward(WARM_PROMPT + s, WARM_PROMPT + s + 1, warm);
+        KvCache warmBeams = warm.fork(plan.beams());
+        for (int s = 0; s < WARM_STEPS; s++) beamStep(WARM_PROMPT + WARM_STEPS, s, warmBeams);
         for (int tokens : plan.prefillTokens()) {
             double[] seconds = new double[plan.prefillRepeats()];
             KvCache cache = null;
@@ -60,15 +65,15 @@ final class DecoderBench {
             // one untimed run first: the heap grows to what a prompt of this length allocates (fresh pages are
             // faulted in on first use), which otherwise slowed the first timed runs of the small models by up to 20 %
             for (int r = -1; r < seconds.length; r++) {
-                cache = lm.newCache(1, tokens + (tokens == after ? steps : 0));
+                cache = lm.newCache(1, tokens + (tokens == after ? steps + plan.beamSteps() : 0));
                 long t0 = System.nanoTime();
                 logits = forward(0, tokens, cache);
                 if (r >= 0) seconds[r] = (System.nanoTime() - t0) / 1e9;
             }
             log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds);
             if (tokens != after) continue;
-            save("prefill-" + after, logits);
-            double[] stepSeconds = new double[steps], bandwidth = new double[steps], compute = new double[steps];
+            save("prefill-" + after, 1, logits);
+            KvCache prompt = cache;
             try (Arena arena = Arena.ofShared()) { // shared: every core reads it
                 // the machine's read bandwidth changes from minute to minute (other machines share its memory):
                 // a read just before each step gives the bound that step ran against
@@ -79,34 +84,65 @@ final class DecoderBench {
                 for (int w = 0; w < 500; w++) StreamingRead.sum(buffer.asSlice(0, 1 << 20));
                 StreamingRead.sum(buffer);
                 for (int w = 0; w < 200; w++) ComputeProbe.gflops(PROBE_ROUNDS); // compiled before the first timed probe
-                for (int s = 0; s < steps; s++) {
-                    long t0 = System.nanoTime();
-                    StreamingRead.sum(buffer);
-                    bandwidth[s] = bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
-                    compute[s] = ComputeProbe.gflops(PROBE_ROUNDS);
-                    t0 = System.nanoTime();
-                    logits = forward(after + s, after + s + 1, cache);
-                    stepSeconds[s] = (System.nanoTime() - t0) / 1e9;
-                }
+                Steps decode = timed(buffer, steps, s -> forward(after + s, after + s + 1, prompt));
+                log.record("model", model.name(), "phase", "decode", "after", after, "seconds", decode.seconds(),
+                        "stream_gb_per_s", decode.bandwidth(), "compute_gflops", decode.compute());
+                save("decode-" + steps, 1, decode.logits());
+                KvCache beams = prompt.fork(plan.beams());
+                Steps beamSteps = timed(buffer, plan.beamSteps(), s -> beamStep(after + steps, s, beams));
+                log.record("model", model.name(), "phase", "beams", "rows", plan.beams(), "after", after + steps, "seconds", beamSteps.seconds(),
+                        "stream_gb_per_s", beamSteps.bandwidth(), "compute_gflops", beamSteps.compute());
+                save("beams-" + plan.beamSteps(), plan.beams(), beamSteps.logits());
             }
-            log.record("model", model.name(), "phase", "decode", "after", after, "seconds", stepSeconds, "stream_gb_per_s", bandwidth, "compute_gflops", compute);
-            save("decode-" + steps, logits);
         }
+    }
+
+    /** Per step: its seconds, the read bandwidth and the compute just before it; and the last step's logits. */
+    private record Steps(double[] seconds, double[] bandwidth, double[] compute, float[] logits) {}
+
+    /** Runs {@code step.apply(s)} for s in [0, count), each after a timed read of {@code buffer} and a compute probe. */
+    private static Steps timed(MemorySegment buffer, int count, IntFunction<float[]> step) {
+        double[] seconds = new double[count], bandwidth = new double[count], compute = new double[count];
+        float[] logits = null;
+        for (int s = 0; s < count; s++) {
+            long t0 = System.nanoTime();
+            StreamingRead.sum(buffer);
+            bandwidth[s] = buffer.byteSize() / ((System.nanoTime() - t0) / 1e9) / 1e9;
+            compute[s] = ComputeProbe.gflops(PROBE_ROUNDS);
+            t0 = System.nanoTime();
+            logits = step.apply(s);
+            seconds[s] = (System.nanoTime() - t0) / 1e9;
+        }
+        return new Steps(seconds, bandwidth, compute, logits);
+    }
+
+    /** Beam step s on top of {@code past} positions: row b takes the plan's prompt id past + s * beams + b; the logits [beams, vocab]. */
+    private float[] beamStep(int past, int s, KvCache cache) {
+        int rows = plan.beams(), width = lm.shape().inputWidth(), first = past + s * rows;
+        checkIds(first + rows);
+        float[] embeds = new float[rows * width]; // [rows, inputWidth]
+        for (int b = 0; b < rows; b++) lm.embed(model.promptIds()[first + b], embeds, b * width);
+        return lm.forward(new DecoderInput(embeds, rows, 1, null, null), cache, IntStream.range(0, rows).toArray());
     }
 
     /** Prompt positions [start, end) on top of a cache holding [0, start); the logits [vocab] of the last one. */
     private float[] forward(int start, int end, KvCache cache) {
         int width = lm.shape().inputWidth(), n = end - start;
-        if (end > model.promptIds().length)
-            throw new IllegalArgumentException("the plan's prompt for " + model.name() + " has " + model.promptIds().length + " ids, " + end + " needed");
+        checkIds(end);
         float[] embeds = new float[n * width]; // [n, inputWidth]
         for (int i = 0; i < n; i++) lm.embed(model.promptIds()[start + i], embeds, i * width);
         return lm.forward(new DecoderInput(embeds, 1, n, null, null), cache, new int[] {n - 1});
     }
 
-    private void save(String point, float[] logits) {
+    private void checkIds(int needed) {
+        if (needed > model.promptIds().length)
+            throw new IllegalArgumentException("the plan's prompt for " + model.name() + " has " + model.promptIds().length + " ids, " + needed + " needed");
+    }
+
+    /** Logits [vocab] of one row, [rows, vocab] of several: the shapes the peer saves. */
+    private void save(String point, int rows, float[] logits) {
         Path file = logitsDir.resolve(model.name() + ".gemel." + point + ".npy");
-        NpyFile.write(file, new long[] {logits.length}, logits);
+        NpyFile.write(file, rows == 1 ? new long[] {logits.length} : new long[] {rows, logits.length / rows}, logits);
         log.record("model", model.name(), "phase", "logits", "point", point, "file", file.toString());
     }
 }

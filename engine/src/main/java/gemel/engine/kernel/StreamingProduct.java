@@ -15,8 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
  * task's block, so the memory sees four long sequential streams however short a row is (with four
  * adjacent rows, or with the rows converted into a buffer first, decode steps read their weights at
  * 50-70 % of the speed; two rows of two vectors each read one [2048, 8192] product faster in a kernel
- * benchmark but decoded whole bf16 models 20 % slower). Four tokens at a time run against each row quad, then
- * the rest one by one; the quad read again for those comes from L2.
+ * benchmark but decoded whole bf16 models 20 % slower). Up to five tokens at a time run against each row quad,
+ * so that a step of GEMEL's five beams widens each weight once: with passes of four, the fifth token's pass
+ * widened the quad again, and five-token products of F16 and BF16 weights took 15-40 % longer in a kernel
+ * benchmark (of F32 weights, which need no widening, 3-5 % less). Three or four tokens left over run as a pass
+ * of five whose missing tokens repeat the last one and are dropped (four tokens: 16-20 % slower than the pass
+ * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
  * F16 is widened by {@link StoredFloats#finiteHalf}, exact for finite values, so {@link MatMul} sends
  * only weights without infinities and NaNs here. (Converting F16 into an L1 buffer with the processor's
  * conversion instruction and reading that ran at half the speed; checking each row for infinities in
@@ -27,13 +31,13 @@ final class StreamingProduct {
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int ROWS = 4;   // rows per pass: four read streams
-    private static final int TOKENS = 4; // tokens per pass: 4 x 4 accumulators, 4 weights and an input fit the registers
+    private static final int TOKENS = 5; // tokens per pass: 5 x 4 accumulators, 4 weights and an input fit AVX-512's 32 registers
 
     private StreamingProduct() {}
 
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
-        float[] sums = new float[tokens * ROWS];
+        float[] sums = new float[(tokens + TOKENS) * ROWS]; // room for the dropped tokens of a padded pass
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         int[] rows = new int[ROWS];
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
@@ -46,7 +50,8 @@ final class StreamingProduct {
             Arrays.fill(sums, 0f);
             long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
             int t = 0;
-            for (; t + TOKENS <= tokens; t += TOKENS) dot4x4(x, t * in, in, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
+            for (int count; (count = Math.min(TOKENS, tokens - t)) >= 3; t += count)
+                dot5x4(x, t * in, in, count, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
             for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
             for (t = 0; t < tokens; t++) {
                 for (int k = 0; k < ROWS; k++) {
@@ -93,13 +98,19 @@ final class StreamingProduct {
         sums[at + 3] = s3;
     }
 
-    /** {@link #dot1x4} for four tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . */
-    private static void dot4x4(float[] x, int xo, int xStride, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
+    /**
+     * {@link #dot1x4} for five tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . With
+     * {@code count} below five, tokens from {@code count} on repeat the last one and their sums land past the
+     * real ones, to be dropped.
+     */
+    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         DType dtype = w.dtype();
-        int x0 = xo, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
+        int x0 = xo, x1 = xo + Math.min(1, count - 1) * xStride, x2 = xo + Math.min(2, count - 1) * xStride;
+        int x3 = xo + Math.min(3, count - 1) * xStride, x4 = xo + (count - 1) * xStride;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
             FloatVector w0 = load(data, dtype, r0 + i), w1 = load(data, dtype, r1 + i), w2 = load(data, dtype, r2 + i), w3 = load(data, dtype, r3 + i);
@@ -123,6 +134,11 @@ final class StreamingProduct {
             a31 = v.fma(w1, a31);
             a32 = v.fma(w2, a32);
             a33 = v.fma(w3, a33);
+            v = FloatVector.fromArray(F, x, x4 + i);
+            a40 = v.fma(w0, a40);
+            a41 = v.fma(w1, a41);
+            a42 = v.fma(w2, a42);
+            a43 = v.fma(w3, a43);
         }
         a00.intoArray(lanes, 0);
         a01.intoArray(lanes, L);
@@ -140,11 +156,15 @@ final class StreamingProduct {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
+        a40.intoArray(lanes, 16 * L);
+        a41.intoArray(lanes, 17 * L);
+        a42.intoArray(lanes, 18 * L);
+        a43.intoArray(lanes, 19 * L);
         addLaneSums(lanes, TOKENS * ROWS, sums, at);
         for (; i < n; i++) {
             float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
             for (int t = 0; t < TOKENS; t++) {
-                float v = x[xo + t * xStride + i];
+                float v = x[xo + Math.min(t, count - 1) * xStride + i];
                 sums[at + t * ROWS] += v * w0;
                 sums[at + t * ROWS + 1] += v * w1;
                 sums[at + t * ROWS + 2] += v * w2;

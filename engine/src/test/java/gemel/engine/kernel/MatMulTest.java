@@ -1,5 +1,6 @@
 package gemel.engine.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,8 +63,32 @@ class MatMulTest {
         Random random = new Random(2);
         for (DType dtype : DType.values()) compare(random, dtype, 37, 301, 133, true);
         compare(random, DType.F16, 2, 4099, 65, false); // long rows with a scalar tail
-        for (DType dtype : DType.values()) compare(random, dtype, 6, 2047, 21, true); // a four-token block and two single tokens, and a scalar tail
+        for (DType dtype : DType.values()) compare(random, dtype, 6, 2047, 21, true); // a five-token pass and a single token, and a scalar tail
         compare(random, DType.BF16, 70, 2050, 9, true);  // several token blocks per chunk
+    }
+
+    /**
+     * Each token's row of a product of several is the product of that token alone, bit for bit: the decode path
+     * runs passes of five tokens (three or four padded with repeats of the last), then one by one, and every
+     * token's sums are added in the same order in each. Counts cover full, padded and single passes.
+     */
+    @Test
+    void tokensOfAFewTokenProductEachEqualTheirProductAlone() {
+        Random random = new Random(5);
+        int in = 2 * 64 + 7, outDim = 45;
+        for (DType dtype : DType.values()) {
+            TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(random, outDim * in, 0.5), outDim, in);
+            float[] bias = TestTensors.gaussian(random, outDim, 1);
+            for (int tokens = 1; tokens <= 13; tokens++) {
+                float[] x = TestTensors.gaussian(random, tokens * in, 1), out = new float[tokens * outDim];
+                MatMul.multiply(x, tokens, w, bias, out);
+                for (int t = 0; t < tokens; t++) {
+                    float[] alone = new float[outDim];
+                    MatMul.multiply(Arrays.copyOfRange(x, t * in, (t + 1) * in), 1, w, bias, alone);
+                    assertArrayEquals(alone, Arrays.copyOfRange(out, t * outDim, (t + 1) * outDim), dtype + " token " + t + " of " + tokens);
+                }
+            }
+        }
     }
 
     /**
