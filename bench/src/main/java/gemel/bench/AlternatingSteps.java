@@ -1,0 +1,124 @@
+package gemel.bench;
+
+import gemel.engine.config.HfConfig;
+import gemel.engine.io.Checkpoint;
+import gemel.engine.model.CausalLM;
+import gemel.engine.model.DecoderInput;
+import gemel.engine.model.Decoders;
+import gemel.engine.model.KvCache;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.DoubleSupplier;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * Two builds of the engine in one JVM, each in a class loader of its own, timing decode steps of the same
+ * model in turn (A then B, then B then A, ...): a kernel change is judged against the step before or
+ * after it, on the same machine state. This machine's memory and cores change speed from minute to
+ * minute, so two runs made one after the other differed by more than the changes being measured.
+ * {@code tools/bench/ab.sh} builds the two revisions and runs it:
+ * <pre>AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B</pre>
+ * Each step runs {@code ROWS} rows of one token on the cache of a {@value #PROMPT}-token prompt (forked
+ * for several rows, as beam search shares its prompt). Prints both medians and their ratio.
+ */
+public final class AlternatingSteps {
+    private static final int PROMPT = 256;
+    private static final int WARM_STEPS = 3;
+
+    private AlternatingSteps() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 5)
+            throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B");
+        Path model = Path.of(args[0]);
+        int rows = Integer.parseInt(args[1]), steps = Integer.parseInt(args[2]);
+        DoubleSupplier a = build(Path.of(args[3]), model, rows, steps), b = build(Path.of(args[4]), model, rows, steps);
+        for (int w = 0; w < WARM_STEPS; w++) {
+            a.getAsDouble();
+            b.getAsDouble();
+        }
+        double[] ta = new double[steps], tb = new double[steps];
+        for (int s = 0; s < steps; s++) {
+            if (s % 2 == 0) {
+                ta[s] = a.getAsDouble();
+                tb[s] = b.getAsDouble();
+            } else {
+                tb[s] = b.getAsDouble();
+                ta[s] = a.getAsDouble();
+            }
+        }
+        Arrays.sort(ta);
+        Arrays.sort(tb);
+        System.out.printf(Locale.ROOT, "%s, %d rows a step: A %.1f ms, B %.1f ms (medians of %d alternating steps; B / A %.3f; quartiles A %.1f-%.1f, B %.1f-%.1f)%n",
+                model.getFileName(), rows, ta[steps / 2], tb[steps / 2], steps, tb[steps / 2] / ta[steps / 2],
+                ta[steps / 4], ta[3 * steps / 4], tb[steps / 4], tb[3 * steps / 4]);
+    }
+
+    /** A {@link Run} of the engine in {@code engineClasses}, loaded with its libraries (this jar's, but the engine's) apart from this JVM's engine. */
+    private static DoubleSupplier build(Path engineClasses, Path model, int rows, int steps) throws Exception {
+        if (!Files.isDirectory(engineClasses) && !Files.isRegularFile(engineClasses))
+            throw new IllegalArgumentException("no engine build at " + engineClasses);
+        List<URL> urls = new ArrayList<>();
+        urls.add(engineClasses.toUri().toURL());
+        Path self = Path.of(AlternatingSteps.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        urls.add(self.toUri().toURL());
+        urls.addAll(libraries(self));
+        ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+        return (DoubleSupplier) loader.loadClass(Run.class.getName()).getConstructor(Path.class, int.class, int.class)
+                .newInstance(model, rows, WARM_STEPS + 2 * steps);
+    }
+
+    /** The jars beside this one (lib/) but gemel's own: the engine comes from the build under test. */
+    private static List<URL> libraries(Path self) throws IOException {
+        Path lib = self.resolveSibling("lib");
+        if (!Files.isDirectory(lib)) return List.of();
+        try (Stream<Path> jars = Files.list(lib)) {
+            return jars.filter(p -> !p.getFileName().toString().startsWith("gemel-")).sorted().map(p -> {
+                try {
+                    return p.toUri().toURL();
+                } catch (MalformedURLException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        }
+    }
+
+    /** One build's model on a prefilled prompt: each call runs one step and returns its milliseconds. */
+    public static final class Run implements DoubleSupplier {
+        private final CausalLM lm;
+        private final KvCache cache;
+        private final int rows, width;
+        private int step;
+
+        public Run(Path dir, int rows, int steps) throws IOException {
+            lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
+            this.rows = rows;
+            width = lm.shape().inputWidth();
+            KvCache prompt = lm.newCache(1, PROMPT + steps);
+            float[] embeds = new float[PROMPT * width];
+            for (int i = 0; i < PROMPT; i++) lm.embed(5 + i % 1000, embeds, i * width);
+            lm.forward(new DecoderInput(embeds, 1, PROMPT, null, null), prompt, new int[] {PROMPT - 1});
+            cache = rows == 1 ? prompt : prompt.fork(rows);
+        }
+
+        @Override
+        public double getAsDouble() {
+            float[] x = new float[rows * width];
+            for (int b = 0; b < rows; b++) lm.embed(7 + step + b, x, b * width);
+            long t0 = System.nanoTime();
+            lm.forward(new DecoderInput(x, rows, 1, null, null), cache, IntStream.range(0, rows).toArray());
+            step++;
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+}
