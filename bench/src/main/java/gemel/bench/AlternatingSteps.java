@@ -27,22 +27,24 @@ import java.util.stream.Stream;
  * after it, on the same machine state. This machine's memory and cores change speed from minute to
  * minute, so two runs made one after the other differed by more than the changes being measured.
  * {@code tools/bench/ab.sh} builds the two revisions and runs it:
- * <pre>AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B</pre>
- * Each step runs {@code ROWS} rows of one token on the cache of a {@value #PROMPT}-token prompt (forked
- * for several rows, as beam search shares its prompt). Prints both medians and their ratio.
+ * <pre>AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]</pre>
+ * Each step runs {@code ROWS} rows of one token on the cache of a {@code PROMPT}-token prompt (default
+ * {@value #DEFAULT_PROMPT}; forked for several rows, as beam search shares its prompt). Prints both medians
+ * and their ratio.
  */
 public final class AlternatingSteps {
-    private static final int PROMPT = 256;
+    private static final int DEFAULT_PROMPT = 256;
     private static final int WARM_STEPS = 3;
 
     private AlternatingSteps() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5)
-            throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B");
+        if (args.length != 5 && args.length != 6)
+            throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]");
         Path model = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]), steps = Integer.parseInt(args[2]);
-        DoubleSupplier a = build(Path.of(args[3]), model, rows, steps), b = build(Path.of(args[4]), model, rows, steps);
+        int prompt = args.length == 6 ? Integer.parseInt(args[5]) : DEFAULT_PROMPT;
+        DoubleSupplier a = build(Path.of(args[3]), model, rows, steps, prompt), b = build(Path.of(args[4]), model, rows, steps, prompt);
         for (int w = 0; w < WARM_STEPS; w++) {
             a.getAsDouble();
             b.getAsDouble();
@@ -59,13 +61,13 @@ public final class AlternatingSteps {
         }
         Arrays.sort(ta);
         Arrays.sort(tb);
-        System.out.printf(Locale.ROOT, "%s, %d rows a step: A %.1f ms, B %.1f ms (medians of %d alternating steps; B / A %.3f; quartiles A %.1f-%.1f, B %.1f-%.1f)%n",
-                model.getFileName(), rows, ta[steps / 2], tb[steps / 2], steps, tb[steps / 2] / ta[steps / 2],
+        System.out.printf(Locale.ROOT, "%s, %d rows a step after %d tokens: A %.1f ms, B %.1f ms (medians of %d alternating steps; B / A %.3f; quartiles A %.1f-%.1f, B %.1f-%.1f)%n",
+                model.getFileName(), rows, prompt, ta[steps / 2], tb[steps / 2], steps, tb[steps / 2] / ta[steps / 2],
                 ta[steps / 4], ta[3 * steps / 4], tb[steps / 4], tb[3 * steps / 4]);
     }
 
     /** A {@link Run} of the engine in {@code engineClasses}, loaded with its libraries (this jar's, but the engine's) apart from this JVM's engine. */
-    private static DoubleSupplier build(Path engineClasses, Path model, int rows, int steps) throws Exception {
+    private static DoubleSupplier build(Path engineClasses, Path model, int rows, int steps, int prompt) throws Exception {
         if (!Files.isDirectory(engineClasses) && !Files.isRegularFile(engineClasses))
             throw new IllegalArgumentException("no engine build at " + engineClasses);
         List<URL> urls = new ArrayList<>();
@@ -74,8 +76,8 @@ public final class AlternatingSteps {
         urls.add(self.toUri().toURL());
         urls.addAll(libraries(self));
         ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
-        return (DoubleSupplier) loader.loadClass(Run.class.getName()).getConstructor(Path.class, int.class, int.class)
-                .newInstance(model, rows, WARM_STEPS + 2 * steps);
+        return (DoubleSupplier) loader.loadClass(Run.class.getName()).getConstructor(Path.class, int.class, int.class, int.class)
+                .newInstance(model, rows, prompt, WARM_STEPS + 2 * steps);
     }
 
     /** The jars beside this one (lib/) but gemel's own: the engine comes from the build under test. */
@@ -100,14 +102,14 @@ public final class AlternatingSteps {
         private final int rows, width;
         private int step;
 
-        public Run(Path dir, int rows, int steps) throws IOException {
+        public Run(Path dir, int rows, int tokens, int steps) throws IOException {
             lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
             this.rows = rows;
             width = lm.shape().inputWidth();
-            KvCache prompt = lm.newCache(1, PROMPT + steps);
-            float[] embeds = new float[PROMPT * width];
-            for (int i = 0; i < PROMPT; i++) lm.embed(5 + i % 1000, embeds, i * width);
-            lm.forward(new DecoderInput(embeds, 1, PROMPT, null, null), prompt, new int[] {PROMPT - 1});
+            KvCache prompt = lm.newCache(1, tokens + steps);
+            float[] embeds = new float[tokens * width];
+            for (int i = 0; i < tokens; i++) lm.embed(5 + i % 1000, embeds, i * width);
+            lm.forward(new DecoderInput(embeds, 1, tokens, null, null), prompt, new int[] {tokens - 1});
             cache = rows == 1 ? prompt : prompt.fork(rows);
         }
 

@@ -151,8 +151,10 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             windowedAttention(layer, q, scale, step, out);
             return out;
         }
+        // head by head, row by row: beams share their prompt's keys and values (KvCache.fork), and a head's part of them,
+        // read by one row, is still in cache for the next (row by row, each row read a long prompt's whole cache anew)
         Parallel.forEach(step.batch() * heads, task -> {
-            int b = task / heads, h = task % heads;
+            int h = task / step.batch(), b = task % step.batch();
             Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
             float[] scores = new float[Attention.QUERIES * total];
             int t = 0;
