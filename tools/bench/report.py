@@ -260,7 +260,10 @@ def render_decoders(records, plan, results):
             if r.get("compute_gflops") and r["phase"] == "decode":
                 probes[r["model"]] = statistics.median(r["compute_gflops"])
     after, steps = plan["decode_after"], plan["decode_steps"]
-    beams, beam_steps = plan["beams"], plan["beam_steps"]
+    beams, beam_steps = plan.get("beams"), plan.get("beam_steps")  # none in plans written before beam steps were timed
+    phases = [("decode", 1, after, steps, f"decode after {after}")]
+    if beams:
+        phases.append(("beams", beams, after + steps, beam_steps, f"{beams} beams after {after + steps}"))
     lines = ["| model | weights | phase | gemel tok/s | torch tok/s | gemel / torch | bound tok/s | gemel % of bound | "
              "torch % of bound | goal | logits gemel vs torch (max rel. diff) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
@@ -281,8 +284,7 @@ def render_decoders(records, plan, results):
             check = _logit_check(records, name, f"prefill-{after}") if tokens == after else ""
             met = g_rate is not None and g_rate >= GOAL * bound and (t_rate is None or g_rate > t_rate) if bound else None
             lines.append(_row(base, model["weights"], f"prefill {tokens}", g_rate, t_rate, bound, bound, met, check))
-        for phase, rows, past, count, label in (("decode", 1, after, steps, f"decode after {after}"),
-                                                ("beams", beams, after + steps, beam_steps, f"{beams} beams after {after + steps}")):
+        for phase, rows, past, count, label in phases:
             g, t = (meas.get((name, impl, phase, None)) for impl in ("gemel", "torch"))
             g_rate = rows / statistics.median(g) if g else None
             t_rate = rows / statistics.median(t) if t else None
@@ -313,10 +315,11 @@ def render_decoders(records, plan, results):
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
         "widened bf16 and fp16 on loading), plus the fp32 keys and values. "
-        f"Beams: {beams} rows of one token each per step (GEMEL's beam search) on the cache of the prompt and the decode "
-        f"steps, {beams} / median of {beam_steps} steps; gemel's rows share the prompt's keys and values (one prefill, as its "
-        f"linker runs them), torch's rows hold a copy each (as the reference's beam search does); the bound counts the "
-        f"weights once and the keys and values of every row; no goal is set for them. The read bandwidth of this machine changes from minute to "
+        + (f"Beams: {beams} rows of one token each per step (GEMEL's beam search) on the cache of the prompt and the decode "
+           f"steps, {beams} / median of {beam_steps} steps; gemel's rows share the prompt's keys and values (one prefill, as its "
+           f"linker runs them), torch's rows hold a copy each (as the reference's beam search does); the bound counts the "
+           f"weights once and the keys and values of every row; no goal is set for them. " if beams else "")
+        + "The read bandwidth of this machine changes from minute to "
         "minute (between about 30 and 60 GB/s in the same hour: other machines share its memory), so each side reads "
         f"a {plan['decode_stream_bytes'] >> 20} MiB buffer just before each of its decode and beam steps and each bound uses the median of those reads "
         "(the machine section's figure only when a run has none); the bound column shows gemel's, with torch's in "
