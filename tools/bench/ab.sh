@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 build() { # build <side> <rev>: the engine classes of <rev> under $work/<side>
   git -C "$root" worktree add --quiet --detach "$work/$1" "$2"
-  (cd "$work/$1" && mvn -q -B -ntp -DskipTests -pl engine install -Dmaven.install.skip=true >&2)
+  (cd "$work/$1" && mvn -q -B -ntp -DskipTests -pl engine package >&2)
   echo "ab: $2 built in $work/$1/engine/target/classes" >&2
 }
 build a "$rev_a"
