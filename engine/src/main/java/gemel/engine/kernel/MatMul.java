@@ -35,7 +35,7 @@ public final class MatMul {
         int blocks = (outDim + rowBlock - 1) / rowBlock;
         IntConsumer block = panels
                 ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
-                : b -> StreamingProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
+                : b -> StreamingKernels.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
         if ((long) tokens * in * outDim < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
         } else {

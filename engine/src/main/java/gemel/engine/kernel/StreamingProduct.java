@@ -2,7 +2,9 @@ package gemel.engine.kernel;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
+import java.lang.constant.ConstantDescs;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -25,8 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  * only weights without infinities and NaNs here. (Converting F16 into an L1 buffer with the processor's
  * conversion instruction and reading that ran at half the speed; checking each row for infinities in
  * the kernels themselves pushed them past the JIT's inlining limits, several times slower.)
+ * The class is a template: {@link StreamingKernels} defines one hidden copy of it per dtype, whose {@link #DTYPE}
+ * is a constant, so that each copy is compiled for its dtype alone. It is never used as itself.
  */
 final class StreamingProduct {
+    private static final DType DTYPE = copysDtype();
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -35,8 +40,18 @@ final class StreamingProduct {
 
     private StreamingProduct() {}
 
-    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token. */
+    /** The dtype {@link StreamingKernels} defined this copy for. */
+    private static DType copysDtype() {
+        try {
+            return MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, DType.class);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("StreamingProduct is used only through its copies in StreamingKernels", e);
+        }
+    }
+
+    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+        if (w.dtype() != DTYPE) throw new IllegalArgumentException(w + " handed to the " + DTYPE + " product");
         float[] sums = new float[(tokens + TOKENS) * ROWS]; // room for the dropped tokens of a padded pass
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         int[] rows = new int[ROWS];
@@ -68,12 +83,11 @@ final class StreamingProduct {
     /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
     private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
-        DType dtype = w.dtype();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            FloatVector w0 = load(data, dtype, r0 + i), w1 = load(data, dtype, r1 + i), w2 = load(data, dtype, r2 + i), w3 = load(data, dtype, r3 + i);
+            FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
             a0 = v.fma(w0, a0);
             a1 = v.fma(w1, a1);
             a2 = v.fma(w2, a2);
@@ -105,7 +119,6 @@ final class StreamingProduct {
      */
     private static void dot5x4(float[] x, int xo, int xStride, int count, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
-        DType dtype = w.dtype();
         int x0 = xo, x1 = xo + Math.min(1, count - 1) * xStride, x2 = xo + Math.min(2, count - 1) * xStride;
         int x3 = xo + Math.min(3, count - 1) * xStride, x4 = xo + (count - 1) * xStride;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -113,7 +126,7 @@ final class StreamingProduct {
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector w0 = load(data, dtype, r0 + i), w1 = load(data, dtype, r1 + i), w2 = load(data, dtype, r2 + i), w3 = load(data, dtype, r3 + i);
+            FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
             FloatVector v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
             a01 = v.fma(w1, a01);
@@ -179,8 +192,8 @@ final class StreamingProduct {
     }
 
     /** L stored values from element {@code index} on, widened to fp32 (F16: exact for finite values). */
-    private static FloatVector load(MemorySegment data, DType dtype, long index) {
-        return switch (dtype) {
+    private static FloatVector load(MemorySegment data, long index) {
+        return switch (DTYPE) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
             case BF16 -> StoredFloats.bfloat16(data, index * 2);
             case F16 -> StoredFloats.finiteHalf(data, index * 2);
