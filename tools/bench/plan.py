@@ -67,10 +67,11 @@ CLIP_DEV = dict(CLIP_L14, hidden_size=128, intermediate_size=512, num_attention_
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
              "prefill_repeats": 2, "decode_steps": 16, "beam_steps": 8,  # best of two: one timing moved a row by up to 10 points
-             "clip": ("clip-vit-l14", CLIP_L14), "tree_names": 5_000_000},
+             "clip": ("clip-vit-l14", CLIP_L14), "tree_names": 5_000_000,
+             "native_product": {"bytes": 512 << 20, "rounds": 60}},
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
             "prefill_repeats": 2, "decode_steps": 8, "beam_steps": 4, "clip": ("clip-dev", CLIP_DEV),
-            "tree_names": 200_000},
+            "tree_names": 200_000, "native_product": {"bytes": 64 << 20, "rounds": 6}},
 }
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 # fp32 and bf16 copies of every model; fp16 too for OPT, whose checkpoints are published in fp16 (opt-6.7b as well)
@@ -209,6 +210,8 @@ def main():
         "clip": clip,
         # synthetic names as OPT token ids, each [2, ids..., 2] as GEMEL's tree stores them
         "entity_tree": {"names": chosen["tree_names"], "vocab": OPT_VOCAB, "start_token": 2, "lookups": 1_000_000, "seed": 5},
+        # one token times a random weight far larger than the caches, at the row widths of the 2048-wide models' layers
+        "native_product": dict(chosen["native_product"], widths=[2048, 8192], seed=7),
     }
     os.makedirs(args.dir, exist_ok=True)
     tmp = os.path.join(args.dir, "plan.json.tmp")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs benchmark sections, gemel and its PyTorch peer in the same run, and rewrites their sections of BENCHMARKS.md.
 #
-#   tools/bench/run.sh [section...]     default: machine decoders clip entity-tree
-#   sections: machine decoders clip entity-tree
+#   tools/bench/run.sh [section...]     default: machine decoders clip entity-tree native-product
+#   sections: machine decoders clip entity-tree native-product (its peer is C, compiled here with gcc)
 #   (BENCHMARKS.md's link and train sections come from their own commands, named in those sections)
 #
 # Environment:
@@ -22,9 +22,9 @@ set_name="${GEMEL_BENCH_SET:-real}"
 markdown="${GEMEL_BENCH_MARKDOWN:-$root/BENCHMARKS.md}"
 results="$dir/results"
 plan="$dir/plan.json"
-all=(machine decoders clip entity-tree)
+all=(machine decoders clip entity-tree native-product)
 asked=("$@")
-[ ${#asked[@]} -gt 0 ] || asked=(machine decoders clip entity-tree)
+[ ${#asked[@]} -gt 0 ] || asked=("${all[@]}")
 for s in "${asked[@]}"; do
   [[ " ${all[*]} " == *" $s "* ]] || { echo "run.sh: unknown section $s (${all[*]})" >&2; exit 2; }
 done
@@ -68,11 +68,16 @@ done
 
 for s in "${sections[@]}"; do
   case "$s" in
-    machine|decoders|clip|entity-tree)
+    machine|decoders|clip|entity-tree|native-product)
       start=$(date +%s)
       rm -f "$results/$s.jsonl"
       report context --section "$s" --stage begin --java "$JAVA_HOME/bin/java" --command "$command"
-      if [ "$s" != decoders ]; then
+      if [ "$s" = native-product ]; then
+        command -v gcc >/dev/null || { echo "run.sh: native-product needs gcc for its C peer (apt-get install gcc)" >&2; exit 2; }
+        mkdir -p "$dir/native"
+        gcc -O2 -march=native -pthread -shared -fPIC -Wall -Werror -o "$dir/native/libgemel-native-product.so" "$here/native/decode_product.c"
+        "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl" --native "$dir/native/libgemel-native-product.so"
+      elif [ "$s" != decoders ]; then
         "${java[@]}" "$s" --plan "$plan" --out "$results/$s.jsonl"
         if [ "$s" != entity-tree ]; then   # the entity tree has no peer
           "$py" "$here/torch_peer.py" "$s" --plan "$plan" --out "$results/$s.jsonl"

@@ -25,7 +25,8 @@ public record BenchPlan(
         long decodeStreamBytes,   // size of the buffer read just before each decode step
         List<Model> models,
         Clip clip,
-        EntityTreePlan entityTree) {
+        EntityTreePlan entityTree,
+        NativeProductPlan nativeProduct) {
 
     /** One random model at real shapes, a Hugging Face folder; {@code promptIds} covers the longest prompt plus the decode steps (beam steps take their ids from the same list). */
     public record Model(String name, String family, String weights, Path dir, int[] promptIds) {}
@@ -35,6 +36,9 @@ public record BenchPlan(
 
     /** {@code names} synthetic entries over a vocabulary of {@code vocab} ids, all beginning and ending with {@code startToken}. */
     public record EntityTreePlan(int names, int vocab, int startToken, int lookups, long seed) {}
+
+    /** One-token products against the native peer: a weight of about {@code bytes} per dtype and row width, {@code rounds} turns each. */
+    public record NativeProductPlan(int[] widths, long bytes, int rounds, long seed) {}
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
