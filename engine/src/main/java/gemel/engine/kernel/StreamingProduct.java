@@ -37,13 +37,6 @@ final class StreamingProduct {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int ROWS = 4;   // rows per pass: four read streams
     private static final int TOKENS = 5; // tokens per pass: 5 x 4 accumulators, 4 weights and an input fit AVX-512's 32 registers
-    /**
-     * The kernels' loop step, L, in a field the JIT does not take for a constant (it is not final, and never written):
-     * with a constant step it unrolled the single-token loop eightfold and issued each row's loads in runs of eight, and
-     * F32 products of 2048-wide rows read their weights at 0.83-0.91 of a C kernel's speed; a loop with the same body
-     * and a step it cannot see ran at 1.06-1.11 (tools/bench/native, FFM, in turns, 512 MiB).
-     */
-    private static int step = L;
 
     private StreamingProduct() {}
 
@@ -71,11 +64,10 @@ final class StreamingProduct {
             }
             Arrays.fill(sums, 0f);
             long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
-            int by = step;
             int t = 0;
             for (int count; (count = Math.min(TOKENS, tokens - t)) >= 3; t += count)
-                dot5x4(x, t * in, in, count, in, w, r0, r1, r2, r3, by, lanes, sums, t * ROWS);
-            for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, by, lanes, sums, t * ROWS);
+                dot5x4(x, t * in, in, count, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
+            for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
             for (t = 0; t < tokens; t++) {
                 for (int k = 0; k < ROWS; k++) {
                     int r = rows[k];
@@ -89,11 +81,11 @@ final class StreamingProduct {
     private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
 
     /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, int by, float[] lanes, float[] sums, int at) {
+    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
-        for (int end = F.loopBound(n); i < end; i += by) { // by == L: see step
+        for (int end = F.loopBound(n); i < end; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
             a0 = v.fma(w0, a0);
@@ -125,7 +117,7 @@ final class StreamingProduct {
      * {@code count} below five, tokens from {@code count} on repeat the last one and their sums land past the
      * real ones, to be dropped.
      */
-    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, TensorView w, long r0, long r1, long r2, long r3, int by, float[] lanes, float[] sums, int at) {
+    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
         MemorySegment data = w.data();
         int x0 = xo, x1 = xo + Math.min(1, count - 1) * xStride, x2 = xo + Math.min(2, count - 1) * xStride;
         int x3 = xo + Math.min(3, count - 1) * xStride, x4 = xo + (count - 1) * xStride;
@@ -133,7 +125,7 @@ final class StreamingProduct {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
         int i = 0;
-        for (int end = F.loopBound(n); i < end; i += by) { // by == L: see step
+        for (int end = F.loopBound(n); i < end; i += L) {
             FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
             FloatVector v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
