@@ -21,9 +21,10 @@ import java.util.SplittableRandom;
  * bound because of the engine, or because of the machine? The peer is {@code tools/bench/native/decode_product.c}
  * (AVX-512 intrinsics, one thread per core, four row streams per thread), called through the FFM API. Per round
  * each side reads the weight's bytes (gemel with {@link StreamingRead}, one stream per core; C as four streams per
- * thread, as its product reads) and then multiplies one token by it; which side goes first alternates. For BF16 the round ends with the processor's bf16 dot instruction on
- * the same weight, x rounded to bf16: a ceiling for any kernel, not gemel's numerics. Both sides' outputs are
- * compared after the last round, so that a fast but wrong product shows.
+ * thread, as its product reads) and then multiplies one token by it; which side goes first alternates. For BF16 the
+ * round ends with the processor's bf16 dot instruction on the same weight, x rounded to bf16: a ceiling for any
+ * kernel, not gemel's numerics. Both sides' outputs are compared after the last round, so that a fast but wrong
+ * product shows.
  */
 final class NativeProductBench {
     private static final DType[] DTYPES = {DType.F32, DType.BF16, DType.F16};
