@@ -64,6 +64,7 @@ final class StreamingProduct {
         float[] sums = new float[(tokens + TOKENS) * ROWS]; // room for the dropped tokens of a padded pass
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         int[] rows = new int[ROWS];
+        int by = step;
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
         int span = (o1 - o0 + ROWS - 1) / ROWS;
         for (int j = 0; j < span; j++) {
@@ -76,7 +77,6 @@ final class StreamingProduct {
             int t = 0;
             for (int count; (count = Math.min(TOKENS, tokens - t)) >= 3; t += count)
                 dot5x4(x, t * in, in, count, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
-            int by = step;
             for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, by, lanes, sums, t * ROWS);
             for (t = 0; t < tokens; t++) {
                 for (int k = 0; k < ROWS; k++) {
