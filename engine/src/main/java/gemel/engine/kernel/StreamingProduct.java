@@ -6,7 +6,6 @@ import java.lang.constant.ConstantDescs;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -61,82 +60,104 @@ final class StreamingProduct {
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         if (w.dtype() != DTYPE) throw new IllegalArgumentException(w + " handed to the " + DTYPE + " product");
-        float[] sums = new float[(tokens + TOKENS) * ROWS]; // room for the dropped tokens of a padded pass
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
-        int[] rows = new int[ROWS];
+        // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row;
+        // the rows left over (fewer than four) come last, each read by all four streams and summed once
+        int span = (o1 - o0) / ROWS;
+        if (tokens == 1) {
+            oneToken(x, in, w, bias, out, o0, span, lanes);
+        } else {
+            for (int j = 0; j < span; j++) rows(x, tokens, in, w, o0 + j, span, ROWS, lanes, bias, out, outDim);
+        }
+        for (int r = o0 + ROWS * span; r < o1; r++) rows(x, tokens, in, w, r, 0, 1, lanes, bias, out, outDim);
+    }
+
+    /**
+     * The four streams of a decode step's one token, in a loop of their own: inside the loop over passes of several
+     * tokens ({@link #rows}), the JIT compiled the single-token kernel less tightly, and a product of 2048-wide rows read
+     * its weight 5-20 % slower when the memory read fast.
+     */
+    private static void oneToken(float[] x, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
+        MemorySegment data = w.data();
+        long s = (long) span * in;
         int by = step;
-        // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row
-        int span = (o1 - o0 + ROWS - 1) / ROWS;
         for (int j = 0; j < span; j++) {
-            for (int k = 0; k < ROWS; k++) {
-                int r = o0 + k * span + j;
-                rows[k] = r < o1 ? r : -1;
-            }
-            Arrays.fill(sums, 0f);
-            long r0 = start(rows, 0, in), r1 = start(rows, 1, in), r2 = start(rows, 2, in), r3 = start(rows, 3, in);
-            int t = 0;
-            for (int count; (count = Math.min(TOKENS, tokens - t)) >= 3; t += count)
-                dot5x4(x, t * in, in, count, in, w, r0, r1, r2, r3, lanes, sums, t * ROWS);
-            for (; t < tokens; t++) dot1x4(x, t * in, in, w, r0, r1, r2, r3, by, lanes, sums, t * ROWS);
-            for (t = 0; t < tokens; t++) {
-                for (int k = 0; k < ROWS; k++) {
-                    int r = rows[k];
-                    if (r >= 0) out[t * outDim + r] = sums[t * ROWS + k] + (bias == null ? 0 : bias[r]);
-                }
+            long o = (long) (o0 + j) * in;
+            dot1x4(x, 0, in, data, o, s, by, lanes);
+            store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0);
+        }
+    }
+
+    /** out[t, first + k * apart] for k < count and every token: the four streams read rows first + k * apart. */
+    private static void rows(float[] x, int tokens, int in, TensorView w, int first, int apart, int count, float[] lanes,
+                             float[] bias, float[] out, int outDim) {
+        MemorySegment data = w.data();
+        long o = (long) first * in, s = (long) apart * in;
+        int t = 0;
+        for (int pass; (pass = Math.min(TOKENS, tokens - t)) >= 3; t += pass) {
+            dot5x4(x, t * in, in, pass, in, data, o, s, lanes);
+            store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
+        }
+        for (int by = step; t < tokens; t++) {
+            dot1x4(x, t * in, in, data, o, s, by, lanes);
+            store(x, t, 1, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
+        }
+    }
+
+    /**
+     * out[t0 + u, first + k * apart] for u < tokens, k < count: the lanes of accumulator u * ROWS + k summed, then the
+     * columns past the kernels' last whole vector added one by one, then the bias.
+     */
+    private static void store(float[] x, int t0, int tokens, int in, TensorView w, long o, long s, int first, int apart, int count,
+                              float[] lanes, float[] bias, float[] out, int outDim) {
+        int vectorEnd = F.loopBound(in);
+        for (int u = 0; u < tokens; u++) {
+            int xo = (t0 + u) * in;
+            for (int k = 0; k < count; k++) {
+                float sum = Lanes.sum(FloatVector.fromArray(F, lanes, (u * ROWS + k) * L));
+                long row = o + k * s;
+                for (int i = vectorEnd; i < in; i++) sum += x[xo + i] * w.get(row + i);
+                int r = first + k * apart;
+                out[(t0 + u) * outDim + r] = sum + (bias == null ? 0 : bias[r]);
             }
         }
     }
 
-    /** Where the weights of stream k start: its row, or for a stream past the block's end the first stream's (its sums are dropped). */
-    private static long start(int[] rows, int k, int in) { return (long) (rows[k] >= 0 ? rows[k] : rows[0]) * in; }
-
-    /** sums[at + k] += x[xo .. xo + n) . row k (at r0 .. r3). */
-    private static void dot1x4(float[] x, int xo, int n, TensorView w, long r0, long r1, long r2, long r3, int by, float[] lanes, float[] sums, int at) {
-        MemorySegment data = w.data();
+    /**
+     * lanes[k * L ..] = the lane sums of x[xo ..] . the stored row at o + k * s, k < 4, over the whole vectors of n columns.
+     * The loop keeps only a running offset and the stride between the streams, so the JIT holds everything in registers:
+     * with each row's start apart and the sums handled in here, it spilled to the stack in the loop and read the memory
+     * 10-25 % slower when the memory reads fast.
+     */
+    private static void dot1x4(float[] x, int xo, int n, MemorySegment data, long o, long s, int by, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += by) { // by == L: see step
+        for (int i = 0, end = F.loopBound(n); i < end; i += by) { // by == L: see step
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
-            a0 = v.fma(w0, a0);
-            a1 = v.fma(w1, a1);
-            a2 = v.fma(w2, a2);
-            a3 = v.fma(w3, a3);
+            long p = o + i;
+            a0 = v.fma(load(data, p), a0);
+            a1 = v.fma(load(data, p + s), a1);
+            a2 = v.fma(load(data, p + 2 * s), a2);
+            a3 = v.fma(load(data, p + 3 * s), a3);
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        addLaneSums(lanes, ROWS, sums, at);
-        float s0 = sums[at], s1 = sums[at + 1], s2 = sums[at + 2], s3 = sums[at + 3];
-        for (; i < n; i++) {
-            float v = x[xo + i];
-            s0 += v * w.get(r0 + i);
-            s1 += v * w.get(r1 + i);
-            s2 += v * w.get(r2 + i);
-            s3 += v * w.get(r3 + i);
-        }
-        sums[at] = s0;
-        sums[at + 1] = s1;
-        sums[at + 2] = s2;
-        sums[at + 3] = s3;
     }
 
     /**
-     * {@link #dot1x4} for five tokens, x of token t at xo + t * xStride: sums[at + t * ROWS + k] += . With
-     * {@code count} below five, tokens from {@code count} on repeat the last one and their sums land past the
-     * real ones, to be dropped.
+     * {@link #dot1x4} for five tokens, x of token t at xo + t * xStride, into lanes[(t * ROWS + k) * L ..]. With {@code count}
+     * below five, tokens from {@code count} on repeat the last one; their lanes are not read.
      */
-    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, TensorView w, long r0, long r1, long r2, long r3, float[] lanes, float[] sums, int at) {
-        MemorySegment data = w.data();
+    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, MemorySegment data, long o, long s, float[] lanes) {
         int x0 = xo, x1 = xo + Math.min(1, count - 1) * xStride, x2 = xo + Math.min(2, count - 1) * xStride;
         int x3 = xo + Math.min(3, count - 1) * xStride, x4 = xo + (count - 1) * xStride;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector w0 = load(data, r0 + i), w1 = load(data, r1 + i), w2 = load(data, r2 + i), w3 = load(data, r3 + i);
+        for (int i = 0, end = F.loopBound(n); i < end; i += L) {
+            long p = o + i;
+            FloatVector w0 = load(data, p), w1 = load(data, p + s), w2 = load(data, p + 2 * s), w3 = load(data, p + 3 * s);
             FloatVector v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
             a01 = v.fma(w1, a01);
@@ -183,22 +204,6 @@ final class StreamingProduct {
         a41.intoArray(lanes, 17 * L);
         a42.intoArray(lanes, 18 * L);
         a43.intoArray(lanes, 19 * L);
-        addLaneSums(lanes, TOKENS * ROWS, sums, at);
-        for (; i < n; i++) {
-            float w0 = w.get(r0 + i), w1 = w.get(r1 + i), w2 = w.get(r2 + i), w3 = w.get(r3 + i);
-            for (int t = 0; t < TOKENS; t++) {
-                float v = x[xo + Math.min(t, count - 1) * xStride + i];
-                sums[at + t * ROWS] += v * w0;
-                sums[at + t * ROWS + 1] += v * w1;
-                sums[at + t * ROWS + 2] += v * w2;
-                sums[at + t * ROWS + 3] += v * w3;
-            }
-        }
-    }
-
-    /** sums[at + k] += the lanes of vector k of {@code lanes}, for k < count: apart, as the kernels' own calls of Lanes.sum were not inlined (the vectors were boxed). */
-    private static void addLaneSums(float[] lanes, int count, float[] sums, int at) {
-        for (int k = 0; k < count; k++) sums[at + k] += Lanes.sum(FloatVector.fromArray(F, lanes, k * L));
     }
 
     /** L stored values from element {@code index} on, widened to fp32 (F16: exact for finite values). */
