@@ -85,7 +85,7 @@ final class StreamingProduct {
         for (int j = 0; j < span; j++) {
             long o = (long) (o0 + j) * in;
             dot1x4(x, 0, in, data, o, s, by, lanes);
-            store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0);
+            store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0); // token 0 only: out's row stride is not used
         }
     }
 
