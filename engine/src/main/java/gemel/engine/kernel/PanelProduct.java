@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * holds one input column of L output rows. Four tokens then run against four panels at a time (eight
  * tokens against two, or one token against one, for a block's last panels): each step broadcasts
  * one input of each token and multiply-adds it into sixteen accumulators of L outputs, with no
- * horizontal sums (the sum over inputs runs in order within each lane).
+ * horizontal sums (the sum over inputs runs in order within each lane). The first input chunk's sums
+ * are stored with the bias added, later chunks' added to them, so the output is written once per chunk
+ * and never cleared first (clearing a long prompt's output apart cost about a tenth of its time).
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -32,27 +34,31 @@ final class PanelProduct {
     /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token, using input chunks of {@code chunk} columns. */
     static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1, int chunk) {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
-        for (int t = 0; t < tokens; t++) {
-            for (int o = o0; o < o1; o++) out[t * outDim + o] = bias == null ? 0 : bias[o];
-        }
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
         float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, buffer);
+            // what the sums add to: the bias (the same row for every token) in the first chunk, then the output so far
+            float[] prior = k0 == 0 ? bias : out;
+            int priorRow = k0 == 0 ? 0 : outDim;
             int t = 0;
             for (; t + TILE <= tokens; t += TILE) {
                 int g = 0;
                 for (; g + 3 < groups; g += 4) {
                     for (int half = 0; half < TILE; half += TILE / 2) {
                         int tt = t + half;
-                        tile4x4(x, tt * in + k0, in, kc, panels, g * kc * L, out, tt * outDim + o0 + g * L, outDim, rows - g * L);
+                        tile4x4(x, tt * in + k0, in, kc, panels, g * kc * L, prior, tt * priorRow + o0 + g * L, priorRow,
+                                out, tt * outDim + o0 + g * L, outDim, rows - g * L);
                     }
                 }
-                for (; g + 1 < groups; g += 2) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, out, t * outDim + o0 + g * L, outDim, rows - g * L);
-                if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
+                for (; g + 1 < groups; g += 2) {
+                    tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, prior, t * priorRow + o0 + g * L, priorRow,
+                            out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                }
+                if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
             }
-            for (int g = 0; g < groups && t < tokens; g++) tile1x1(x, t, tokens - t, in, k0, kc, panels, g * kc * L, out, outDim, o0 + g * L, rows - g * L);
+            for (int g = 0; g < groups && t < tokens; g++) tile1x1(x, t, tokens - t, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
         }
     }
 
@@ -78,12 +84,13 @@ final class PanelProduct {
     }
 
     /**
-     * Four tokens (inputs at xo + j * xStride) against four panels (at p, p + kc L, ...): adds to out at
-     * oo + j * stride, L outputs per panel, {@code valid} of the 4L real. Four weight loads and four
+     * Four tokens (inputs at xo + j * xStride) against four panels (at p, p + kc L, ...): stores prior (at
+     * po + j * priorRow) plus the sums to out at oo + j * stride, L outputs per panel, {@code valid} of the 4L real. Four weight loads and four
      * broadcasts feed sixteen multiply-adds; eight tokens against two panels need eight broadcasts for
      * the same, and ran a fifth slower (broadcasts, not multiply-adds, were the limit).
      */
-    private static void tile4x4(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
+    private static void tile4x4(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] prior, int po, int priorRow,
+                                float[] out, int oo, int stride, int valid) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         int p1 = p + kc * L, p2 = p1 + kc * L, p3 = p2 + kc * L;
@@ -113,32 +120,37 @@ final class PanelProduct {
             a33 = w3.fma(b, a33);
         }
         int v1 = valid - L, v2 = valid - 2 * L, v3 = valid - 3 * L; // real outputs of panels 1 .. 3 (panel 0 is whole)
-        addTo(a00, out, oo, L);
-        addTo(a01, out, oo + L, v1);
-        addTo(a02, out, oo + 2 * L, v2);
-        addTo(a03, out, oo + 3 * L, v3);
+        store(a00, prior, po, out, oo, L);
+        store(a01, prior, po + L, out, oo + L, v1);
+        store(a02, prior, po + 2 * L, out, oo + 2 * L, v2);
+        store(a03, prior, po + 3 * L, out, oo + 3 * L, v3);
         oo += stride;
-        addTo(a10, out, oo, L);
-        addTo(a11, out, oo + L, v1);
-        addTo(a12, out, oo + 2 * L, v2);
-        addTo(a13, out, oo + 3 * L, v3);
+        po += priorRow;
+        store(a10, prior, po, out, oo, L);
+        store(a11, prior, po + L, out, oo + L, v1);
+        store(a12, prior, po + 2 * L, out, oo + 2 * L, v2);
+        store(a13, prior, po + 3 * L, out, oo + 3 * L, v3);
         oo += stride;
-        addTo(a20, out, oo, L);
-        addTo(a21, out, oo + L, v1);
-        addTo(a22, out, oo + 2 * L, v2);
-        addTo(a23, out, oo + 3 * L, v3);
+        po += priorRow;
+        store(a20, prior, po, out, oo, L);
+        store(a21, prior, po + L, out, oo + L, v1);
+        store(a22, prior, po + 2 * L, out, oo + 2 * L, v2);
+        store(a23, prior, po + 3 * L, out, oo + 3 * L, v3);
         oo += stride;
-        addTo(a30, out, oo, L);
-        addTo(a31, out, oo + L, v1);
-        addTo(a32, out, oo + 2 * L, v2);
-        addTo(a33, out, oo + 3 * L, v3);
+        po += priorRow;
+        store(a30, prior, po, out, oo, L);
+        store(a31, prior, po + L, out, oo + L, v1);
+        store(a32, prior, po + 2 * L, out, oo + 2 * L, v2);
+        store(a33, prior, po + 3 * L, out, oo + 3 * L, v3);
     }
 
     /**
-     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): adds to out at
-     * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel).
+     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): stores prior (at
+     * po + j * priorRow) plus the sums to out at oo + j * stride, L outputs per panel, {@code valid} of them
+     * real (the rest is padding of the last panel).
      */
-    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] out, int oo, int stride, int valid) {
+    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] prior, int po, int priorRow,
+                                float[] out, int oo, int stride, int valid) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
         int q = p + kc * L;
@@ -170,41 +182,45 @@ final class PanelProduct {
             a71 = w1.fma(b, a71);
         }
         int second = valid - L; // real outputs of the second panel
-        addTo(a00, out, oo, L);
-        addTo(a01, out, oo + L, second);
-        addTo(a10, out, oo + stride, L);
-        addTo(a11, out, oo + stride + L, second);
-        addTo(a20, out, oo + 2 * stride, L);
-        addTo(a21, out, oo + 2 * stride + L, second);
-        addTo(a30, out, oo + 3 * stride, L);
-        addTo(a31, out, oo + 3 * stride + L, second);
-        addTo(a40, out, oo + 4 * stride, L);
-        addTo(a41, out, oo + 4 * stride + L, second);
-        addTo(a50, out, oo + 5 * stride, L);
-        addTo(a51, out, oo + 5 * stride + L, second);
-        addTo(a60, out, oo + 6 * stride, L);
-        addTo(a61, out, oo + 6 * stride + L, second);
-        addTo(a70, out, oo + 7 * stride, L);
-        addTo(a71, out, oo + 7 * stride + L, second);
+        store(a00, prior, po, out, oo, L);
+        store(a01, prior, po + L, out, oo + L, second);
+        store(a10, prior, po + priorRow, out, oo + stride, L);
+        store(a11, prior, po + priorRow + L, out, oo + stride + L, second);
+        store(a20, prior, po + 2 * priorRow, out, oo + 2 * stride, L);
+        store(a21, prior, po + 2 * priorRow + L, out, oo + 2 * stride + L, second);
+        store(a30, prior, po + 3 * priorRow, out, oo + 3 * stride, L);
+        store(a31, prior, po + 3 * priorRow + L, out, oo + 3 * stride + L, second);
+        store(a40, prior, po + 4 * priorRow, out, oo + 4 * stride, L);
+        store(a41, prior, po + 4 * priorRow + L, out, oo + 4 * stride + L, second);
+        store(a50, prior, po + 5 * priorRow, out, oo + 5 * stride, L);
+        store(a51, prior, po + 5 * priorRow + L, out, oo + 5 * stride + L, second);
+        store(a60, prior, po + 6 * priorRow, out, oo + 6 * stride, L);
+        store(a61, prior, po + 6 * priorRow + L, out, oo + 6 * stride + L, second);
+        store(a70, prior, po + 7 * priorRow, out, oo + 7 * stride, L);
+        store(a71, prior, po + 7 * priorRow + L, out, oo + 7 * stride + L, second);
     }
 
     /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the eight-by-two tiles. */
-    private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] out, int outDim, int o, int valid) {
+    private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] prior, int priorRow,
+                                float[] out, int outDim, int o, int valid) {
         for (int t = t0; t < t0 + n; t++) {
             FloatVector a = FloatVector.zero(F);
             int xo = t * in + k0;
             for (int k = 0; k < kc; k++) a = FloatVector.fromArray(F, panels, p + k * L).fma(FloatVector.broadcast(F, x[xo + k]), a);
-            addTo(a, out, t * outDim + o, valid);
+            store(a, prior, t * priorRow + o, out, t * outDim + o, valid);
         }
     }
 
-    /** out[at .. at + min(valid, L)) += the first lanes of acc. */
-    private static void addTo(FloatVector acc, float[] out, int at, int valid) {
+    /**
+     * out[at .. at + min(valid, L)) = the first lanes of acc + prior[po ..], or + 0 when prior is null (so that
+     * a sum of -0 comes out as the scalar twin's +0).
+     */
+    private static void store(FloatVector acc, float[] prior, int po, float[] out, int at, int valid) {
         if (valid >= L) {
-            acc.add(FloatVector.fromArray(F, out, at)).intoArray(out, at);
+            acc.add(prior == null ? FloatVector.zero(F) : FloatVector.fromArray(F, prior, po)).intoArray(out, at);
         } else if (valid > 0) {
             VectorMask<Float> m = F.indexInRange(0, valid);
-            acc.add(FloatVector.fromArray(F, out, at, m)).intoArray(out, at, m);
+            acc.add(prior == null ? FloatVector.zero(F) : FloatVector.fromArray(F, prior, po, m)).intoArray(out, at, m);
         }
     }
 }

@@ -18,6 +18,7 @@ class MatMulTest {
         TensorView w = TestTensors.of("w", dtype, TestTensors.gaussian(random, outDim * in, 0.5), outDim, in);
         float[] bias = withBias ? TestTensors.gaussian(random, outDim, 1) : null;
         float[] fast = new float[tokens * outDim], slow = new float[tokens * outDim];
+        Arrays.fill(fast, Float.NaN); // a product overwrites its output: what was there before must not show
         MatMul.multiply(x, tokens, w, bias, fast);
         MatMul.multiplyScalar(x, tokens, w, bias, slow);
         // the two differ only in summation order: fp32 rounding grows with sqrt(in)
@@ -49,13 +50,15 @@ class MatMulTest {
 
     /**
      * Wide enough for tasks of four panels (the 4 x 4 tile), with a last block whose fourth panel is
-     * partial, leftover tokens, and inputs in two chunks.
+     * partial, leftover tokens, and inputs in two and three chunks (the first starts from the bias, the
+     * others from the sums so far).
      */
     @Test
     void panelPathMatchesScalarTwinWithFourPanelTiles() {
         Random random = new Random(4);
         for (DType dtype : DType.values()) compare(random, dtype, MatMul.PANEL_TOKENS + 5, 37, 8 * 64 + 53, true);
         compare(random, DType.BF16, MatMul.PANEL_TOKENS, 2100, 300, false);
+        compare(random, DType.F32, MatMul.PANEL_TOKENS + 9, 4200, 75, true); // three chunks, a bias, leftover tokens and rows
     }
 
     @Test
