@@ -197,7 +197,11 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         });
     }
 
-    static void addInPlace(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    /** x += y over rows of equal width, in parallel for a prompt's many rows. */
+    static void addInPlace(float[] x, float[] y, int rows) {
+        int width = x.length / rows;
+        Parallel.forRows(rows, (r0, r1) -> {
+            for (int i = r0 * width; i < r1 * width; i++) x[i] += y[i];
+        });
     }
 }

@@ -3,8 +3,9 @@ package gemel.engine.model;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.TensorView;
 import gemel.engine.kernel.Activation;
-import gemel.engine.kernel.Rope;
+import gemel.engine.kernel.Parallel;
 import gemel.engine.kernel.RmsNorm;
+import gemel.engine.kernel.Rope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -102,17 +103,22 @@ public final class LlamaDecoder extends DecoderBase {
         float[] h = new float[x.length];
         l.attentionNorm.apply(x, rows, h);
         float[] q = l.q.apply(h, rows), k = l.k.apply(h, rows);
-        for (int r = 0; r < rows; r++) {
-            rope.apply(q, r * heads * headDim, heads, step.positions()[r]);
-            rope.apply(k, r * kvHeads * headDim, kvHeads, step.positions()[r]);
-        }
+        Parallel.forRows(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                rope.apply(q, r * heads * headDim, heads, step.positions()[r]);
+                rope.apply(k, r * kvHeads * headDim, kvHeads, step.positions()[r]);
+            }
+        });
         float[] a = attention(index, q, k, l.v.apply(h, rows), scale, step);
-        addInPlace(x, l.o.apply(a, rows));
+        addInPlace(x, l.o.apply(a, rows), rows);
         l.mlpNorm.apply(x, rows, h);
         float[] gate = l.gate.apply(h, rows), up = l.up.apply(h, rows);
-        activation.apply(gate, 0, gate.length);
-        for (int i = 0; i < gate.length; i++) gate[i] *= up[i];
-        addInPlace(x, l.down.apply(gate, rows));
+        int ffn = gate.length / rows;
+        Parallel.forRows(rows, (r0, r1) -> {
+            activation.apply(gate, r0 * ffn, (r1 - r0) * ffn);
+            for (int i = r0 * ffn; i < r1 * ffn; i++) gate[i] *= up[i];
+        });
+        addInPlace(x, l.down.apply(gate, rows), rows);
     }
 
     @Override

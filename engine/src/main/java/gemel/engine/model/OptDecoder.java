@@ -4,6 +4,7 @@ import gemel.engine.config.HfConfig;
 import gemel.engine.io.TensorView;
 import gemel.engine.kernel.Activation;
 import gemel.engine.kernel.LayerNorm;
+import gemel.engine.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,14 +114,18 @@ public final class OptDecoder extends DecoderBase {
         int rows = step.rows();
         float[] h = normBefore ? norm(l.attentionNorm, x, rows) : x;
         float[] q = l.q.apply(h, rows);
-        for (int i = 0; i < q.length; i++) q[i] *= scaling;
+        int width = q.length / rows;
+        Parallel.forRows(rows, (r0, r1) -> {
+            for (int i = r0 * width; i < r1 * width; i++) q[i] *= scaling;
+        });
         float[] a = attention(index, q, l.k.apply(h, rows), l.v.apply(h, rows), 1f, step);
-        addInPlace(x, l.out.apply(a, rows));
+        addInPlace(x, l.out.apply(a, rows), rows);
         if (!normBefore) l.attentionNorm.apply(x, rows, x);
         h = normBefore ? norm(l.feedForwardNorm, x, rows) : x;
         float[] f = l.fc1.apply(h, rows);
-        activation.apply(f, 0, f.length);
-        addInPlace(x, l.fc2.apply(f, rows));
+        int ffn = f.length / rows;
+        Parallel.forRows(rows, (r0, r1) -> activation.apply(f, r0 * ffn, (r1 - r0) * ffn));
+        addInPlace(x, l.fc2.apply(f, rows), rows);
         if (!normBefore) l.feedForwardNorm.apply(x, rows, x);
     }
 
