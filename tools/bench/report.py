@@ -250,8 +250,10 @@ def render_decoders(records, plan, results):
         sgemm, bandwidth = bounds(_records(results, "machine"))
     except SystemExit:
         sgemm = bandwidth = None
-    meas, adjacent, probes = {}, {}, {}
+    meas, adjacent, probes, warm = {}, {}, {}, {}
     for r in records:
+        if r["phase"] == "warm-up" and r["impl"] == "gemel":
+            warm[r["model"]] = r
         if r["phase"] in ("prefill", "decode", "beams", "load"):
             meas[(r["model"], r["impl"], r["phase"], r.get("tokens"))] = r["seconds"]
         if r["phase"] in ("decode", "beams"):
@@ -309,8 +311,8 @@ def render_decoders(records, plan, results):
         lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
     lines += [
         "",
-        f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after a "
-        f"warm-up prompt and one untimed run of the same prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
+        f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after "
+        f"warm-up prompts (gemel: for 5 s, at least two, while the JIT compiles its kernels; see the cold start below) and one untimed run of the same prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "
         "read bandwidth / bytes read per token: every weight once in its stored dtype for gemel, in fp32 for torch (it "
@@ -331,6 +333,11 @@ def render_decoders(records, plan, results):
         "",
         "Loading (open, map, check; torch: read and widen to fp32): " + "; ".join(loads) + ".",
     ]
+    if warm:
+        lines += ["", "Cold start (gemel: the first prompt after loading, while the JIT has yet to compile the kernels, then the "
+                  "last of the warm-up prompts before the timings above): "
+                  + "; ".join(f"{m} {w['tokens']} tokens in {w['first_seconds']:.3g} s, then {w['last_seconds']:.3g} s after "
+                              f"{w['runs'] - 1} more" for m, w in warm.items()) + "."]
     if reads:
         lines += ["", "Read bandwidth during the decode steps, GB/s (median, gemel / torch): " + "; ".join(reads) + "."]
     if probes:
