@@ -66,11 +66,13 @@ CLIP_DEV = dict(CLIP_L14, hidden_size=128, intermediate_size=512, num_attention_
 
 SETS = {
     "real": {"models": [("opt-125m", "opt", OPT_125M), ("opt-1.3b", "opt", OPT_1_3B), ("llama-1b", "llama", LLAMA_1B)],
-             "prefill_repeats": 2, "decode_steps": 16, "beam_steps": 8,  # best of two: one timing moved a row by up to 10 points
+             # best of at least two prefills (one timing moved a row by up to 10 points), and of as many as fit in 5 s: a short
+             # prompt's best is then not decided by one stall of the shared machine
+             "prefill_repeats": 2, "prefill_seconds": 5.0, "decode_steps": 16, "beam_steps": 8,
              "clip": ("clip-vit-l14", CLIP_L14), "tree_names": 5_000_000,
              "native_product": {"bytes": 512 << 20, "rounds": 60}},
     "dev": {"models": [("opt-dev", "opt", OPT_DEV), ("llama-dev", "llama", LLAMA_DEV)],
-            "prefill_repeats": 2, "decode_steps": 8, "beam_steps": 4, "clip": ("clip-dev", CLIP_DEV),
+            "prefill_repeats": 2, "prefill_seconds": 0.5, "decode_steps": 8, "beam_steps": 4, "clip": ("clip-dev", CLIP_DEV),
             "tree_names": 200_000, "native_product": {"bytes": 64 << 20, "rounds": 6}},
 }
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -199,6 +201,7 @@ def main():
         "set": args.set,
         "prefill_tokens": PREFILL_TOKENS,
         "prefill_repeats": chosen["prefill_repeats"],
+        "prefill_seconds": chosen["prefill_seconds"],
         "decode_after": DECODE_AFTER,
         "decode_steps": chosen["decode_steps"],
         "beams": BEAMS,

@@ -311,7 +311,9 @@ def render_decoders(records, plan, results):
         lines += ["", f"No machine bounds yet: run `{COMMAND} machine` for the bound columns."]
     lines += [
         "",
-        f"Prefill: tokens / best of {plan['prefill_repeats']} runs of one prompt (logits of the last position only), after "
+        f"Prefill: tokens / best of at least {plan['prefill_repeats']} runs of one prompt"
+        + (f" and of as many as fit in {plan['prefill_seconds']:g} s (each side)" if plan.get("prefill_seconds") else "")
+        + " (logits of the last position only), after "
         f"warm-up prompts (gemel: for 5 s, at least two, while the JIT compiles its kernels; see the cold start below) and one untimed run of the same prompt. Decode: 1 / median of {steps} single-token steps on the KV cache of the {after}-token prompt. "
         "Prefill bound = sgemm bound / FLOPs per prompt, with FLOPs = 2 x (parameters of the matrices applied to every token) "
         "x tokens + 2 x head parameters (one row) + 4 x heads x head_dim x causal (query, key) pairs per layer. Decode bound = "

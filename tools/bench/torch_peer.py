@@ -153,12 +153,15 @@ def decoders(plan, log, name, logits_dir):
         if after + steps + beams * beam_steps > len(ids):
             raise SystemExit(f"torch_peer: the plan's prompt for {name} has {len(ids)} ids, {after + steps + beams * beam_steps} needed")
         for tokens in plan["prefill_tokens"]:
-            seconds = []
-            for repeat in range(-1, plan["prefill_repeats"]):  # one untimed run first, as gemel's harness does
+            seconds, timed_from = [], None
+            # at least prefill_repeats timed runs, and more until prefill_seconds have passed, as gemel's harness does
+            while len(seconds) < plan["prefill_repeats"] or time.perf_counter() - timed_from < plan["prefill_seconds"]:
                 cache = []
                 begin = time.perf_counter()
                 logits = forward(0, tokens, cache)
-                if repeat >= 0:
+                if timed_from is None:  # one untimed run first
+                    timed_from = time.perf_counter()
+                else:
                     seconds.append(time.perf_counter() - begin)
             log.record(model=name, phase="prefill", tokens=tokens, seconds=seconds)
             if tokens == after:

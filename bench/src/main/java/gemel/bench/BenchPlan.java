@@ -15,7 +15,8 @@ import java.util.List;
 public record BenchPlan(
         String set,
         int[] prefillTokens,      // prompt lengths timed as one prefill each
-        int prefillRepeats,       // the best of this many prefills is reported
+        int prefillRepeats,       // the best of at least this many prefills is reported,
+        double prefillSeconds,    // and of as many as run in this many seconds
         int decodeAfter,          // decode steps follow the prefill of this many tokens
         int decodeSteps,
         int beams,                // then steps of this many rows (beam search) on the cache of the prompt and decode steps

@@ -10,6 +10,8 @@ import gemel.engine.model.KvCache;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
@@ -72,18 +74,25 @@ final class DecoderBench {
         KvCache warmBeams = warm.fork(plan.beams());
         for (int s = 0; s < WARM_STEPS; s++) beamStep(WARM_PROMPT + WARM_STEPS, s, warmBeams);
         for (int tokens : plan.prefillTokens()) {
-            double[] seconds = new double[plan.prefillRepeats()];
+            List<Double> seconds = new ArrayList<>();
             KvCache cache = null;
             float[] logits = null;
-            // one untimed run first: the heap grows to what a prompt of this length allocates (fresh pages are
-            // faulted in on first use), which otherwise slowed the first timed runs of the small models by up to 20 %
-            for (int r = -1; r < seconds.length; r++) {
+            boolean untimed = true;
+            long timedFrom = 0;
+            while (seconds.size() < plan.prefillRepeats() || System.nanoTime() - timedFrom < plan.prefillSeconds() * 1e9) {
                 cache = lm.newCache(1, tokens + (tokens == after ? steps + plan.beamSteps() : 0));
                 long t0 = System.nanoTime();
                 logits = forward(0, tokens, cache);
-                if (r >= 0) seconds[r] = (System.nanoTime() - t0) / 1e9;
+                if (untimed) {
+                    // one untimed run first: the heap grows to what a prompt of this length allocates (fresh pages are
+                    // faulted in on first use), which otherwise slowed the first timed runs of the small models by up to 20 %
+                    untimed = false;
+                    timedFrom = System.nanoTime();
+                } else {
+                    seconds.add((System.nanoTime() - t0) / 1e9);
+                }
             }
-            log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds);
+            log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds.stream().mapToDouble(Double::doubleValue).toArray());
             if (tokens != after) continue;
             save("prefill-" + after, 1, logits);
             KvCache prompt = cache;
