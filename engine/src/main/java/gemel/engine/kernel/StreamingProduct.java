@@ -96,7 +96,7 @@ final class StreamingProduct {
         long o = (long) first * in, s = (long) apart * in;
         int t = 0;
         for (int pass; (pass = Math.min(TOKENS, tokens - t)) >= 3; t += pass) {
-            dot5x4(x, t * in, in, pass, in, data, o, s, lanes);
+            dot5x4(x, t * in, in, pass, data, o, s, lanes);
             store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
         for (int by = step; t < tokens; t++) {
@@ -145,16 +145,16 @@ final class StreamingProduct {
     }
 
     /**
-     * {@link #dot1x4} for five tokens, x of token t at xo + t * xStride, into lanes[(t * ROWS + k) * L ..]. With {@code count}
-     * below five, tokens from {@code count} on repeat the last one; their lanes are not read.
+     * {@link #dot1x4} for five tokens of {@code in} inputs, x of token t at xo + t * in, into lanes[(t * ROWS + k) * L ..].
+     * With {@code count} below five, tokens from {@code count} on repeat the last one; their lanes are not read.
      */
-    private static void dot5x4(float[] x, int xo, int xStride, int count, int n, MemorySegment data, long o, long s, float[] lanes) {
-        int x0 = xo, x1 = xo + Math.min(1, count - 1) * xStride, x2 = xo + Math.min(2, count - 1) * xStride;
-        int x3 = xo + Math.min(3, count - 1) * xStride, x4 = xo + (count - 1) * xStride;
+    private static void dot5x4(float[] x, int xo, int in, int count, MemorySegment data, long o, long s, float[] lanes) {
+        int x0 = xo, x1 = xo + Math.min(1, count - 1) * in, x2 = xo + Math.min(2, count - 1) * in;
+        int x3 = xo + Math.min(3, count - 1) * in, x4 = xo + (count - 1) * in;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
-        for (int i = 0, end = F.loopBound(n); i < end; i += L) {
+        for (int i = 0, end = F.loopBound(in); i < end; i += L) {
             long p = o + i;
             FloatVector w0 = load(data, p), w1 = load(data, p + s), w2 = load(data, p + 2 * s), w3 = load(data, p + 3 * s);
             FloatVector v = FloatVector.fromArray(F, x, x0 + i);
