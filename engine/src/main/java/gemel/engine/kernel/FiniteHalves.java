@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Whether an F16 weight holds only finite values, which {@link StreamingProduct} needs to widen it in
- * registers (see {@link StoredFloats#finiteHalf}). Each weight's memory is scanned once, on its first
+ * registers (see {@link StoredFloats#halfScaledDown}). Each weight's memory is scanned once, on its first
  * decode product, and the answer kept for as long as that memory is in use: keyed by the segment, whose
  * equality is its address and size.
  */

@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * dimension in chunks that keep a task's packed weights in L2 however wide the layer (OPT-6.7B's fc2
  * reads 16384 inputs); fewer tokens (decode steps, beams, short prompts: bound by reading the weight)
  * through {@link StreamingProduct}, which reads each weight once. An F16 weight that holds an infinity
- * or a NaN takes the panel path for any number of tokens (see {@link FiniteHalves}).
+ * or a NaN takes the panel path for any number of tokens (see {@link FiniteHalves}), and so does an F16
+ * product of an input of 2^16 or more in magnitude.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -29,13 +30,15 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        // F16 streams only when finite: StreamingProduct's widening is exact for finite values (infinities and NaNs take the panels)
-        boolean panels = tokens >= PANEL_TOKENS || w.dtype() == DType.F16 && !FiniteHalves.allFinite(w);
+        // F16 streams only when finite, and with inputs its kernels can scale (see StreamingProduct): others take the panels
+        boolean panels = tokens >= PANEL_TOKENS
+                || w.dtype() == DType.F16 && !(FiniteHalves.allFinite(w) && StreamingKernels.takes(w, x, tokens * in));
         int rowBlock = panels ? wholePanels(panelRows(outDim, in)) : balancedRows(outDim);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
+        float[] xs = panels ? null : StreamingKernels.input(w, x, tokens, in);
         IntConsumer block = panels
                 ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
-                : b -> StreamingKernels.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
+                : b -> StreamingKernels.multiplyRows(x, xs, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
         if ((long) tokens * in * outDim < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
         } else {

@@ -19,9 +19,14 @@ import java.util.Map;
  * the same bytes with the dtype as its class data, where the switch folds to one case and the JIT sees one dtype.
  */
 final class StreamingKernels {
-    private static final MethodType ROWS = MethodType.methodType(void.class, float[].class, int.class, int.class, TensorView.class,
-            float[].class, float[].class, int.class, int.class, int.class);
-    private static final Map<DType, MethodHandle> KERNELS = new EnumMap<>(DType.class);
+    private static final MethodType ROWS = MethodType.methodType(void.class, float[].class, float[].class, int.class, int.class,
+            TensorView.class, float[].class, float[].class, int.class, int.class, int.class);
+    private static final MethodType TAKES = MethodType.methodType(boolean.class, float[].class, int.class);
+    private static final MethodType INPUT = MethodType.methodType(float[].class, float[].class, int.class, int.class);
+    private static final Map<DType, Copy> KERNELS = new EnumMap<>(DType.class);
+
+    /** A copy's entry points. */
+    private record Copy(MethodHandle multiplyRows, MethodHandle takes, MethodHandle input) {}
 
     static {
         for (DType dtype : DType.values()) KERNELS.put(dtype, define(dtype));
@@ -29,22 +34,45 @@ final class StreamingKernels {
 
     private StreamingKernels() {}
 
-    /** {@link StreamingProduct#multiplyRows} in the copy for w's dtype. */
-    static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+    /** {@link StreamingProduct#takes} in the copy for w's dtype. */
+    static boolean takes(TensorView w, float[] x, int n) {
         try {
-            KERNELS.get(w.dtype()).invokeExact(x, tokens, in, w, bias, out, outDim, o0, o1);
-        } catch (RuntimeException | Error e) {
-            throw e;
+            return (boolean) KERNELS.get(w.dtype()).takes().invokeExact(x, n);
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw rethrown(t);
         }
     }
 
-    private static MethodHandle define(DType dtype) {
+    /** {@link StreamingProduct#input} in the copy for w's dtype. */
+    static float[] input(TensorView w, float[] x, int tokens, int in) {
+        try {
+            return (float[]) KERNELS.get(w.dtype()).input().invokeExact(x, tokens, in);
+        } catch (Throwable t) {
+            throw rethrown(t);
+        }
+    }
+
+    /** {@link StreamingProduct#multiplyRows} in the copy for w's dtype. */
+    static void multiplyRows(float[] x, float[] xs, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+        try {
+            KERNELS.get(w.dtype()).multiplyRows().invokeExact(x, xs, tokens, in, w, bias, out, outDim, o0, o1);
+        } catch (Throwable t) {
+            throw rethrown(t);
+        }
+    }
+
+    private static RuntimeException rethrown(Throwable t) {
+        if (t instanceof RuntimeException e) return e;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    private static Copy define(DType dtype) {
         try (InputStream bytes = StreamingKernels.class.getResourceAsStream("StreamingProduct.class")) {
             if (bytes == null) throw new IllegalStateException("StreamingProduct.class is missing beside " + StreamingKernels.class.getName());
             MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClassWithClassData(bytes.readAllBytes(), dtype, true);
-            return copy.findStatic(copy.lookupClass(), "multiplyRows", ROWS);
+            Class<?> c = copy.lookupClass();
+            return new Copy(copy.findStatic(c, "multiplyRows", ROWS), copy.findStatic(c, "takes", TAKES), copy.findStatic(c, "input", INPUT));
         } catch (IOException | ReflectiveOperationException e) {
             throw new IllegalStateException("cannot define the " + dtype + " copy of StreamingProduct", e);
         }

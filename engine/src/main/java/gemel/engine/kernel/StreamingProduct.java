@@ -22,10 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * benchmark (of F32 weights, which need no widening, 3-5 % less). Three or four tokens left over run as a pass
  * of five whose missing tokens repeat the last one and are dropped (four tokens: 16-20 % slower than the pass
  * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
- * F16 is widened by {@link StoredFloats#finiteHalf}, exact for finite values, so {@link MatMul} sends
- * only weights without infinities and NaNs here. (Converting F16 into an L1 buffer with the processor's
- * conversion instruction and reading that ran at half the speed; checking each row for infinities in
- * the kernels themselves pushed them past the JIT's inlining limits, several times slower.)
+ * F16 is widened to 2^-112 times its value by {@link StoredFloats#halfScaledDown}, exact for finite values, and
+ * the kernels' input is scaled up by 2^112 to match ({@link #input}); so {@link MatMul} sends here only F16
+ * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #takes}). (Converting F16
+ * into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
+ * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
+ * several times slower.)
  * The class is a template: {@link StreamingKernels} defines one hidden copy of it per dtype, whose {@link #DTYPE}
  * is a constant, so that each copy is compiled for its dtype alone. It is never used as itself.
  */
@@ -57,19 +59,42 @@ final class StreamingProduct {
         }
     }
 
-    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype. */
-    static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+    /**
+     * Whether the kernels take x [n] for a weight of this copy's dtype: for F16, no finite input of 2^16 or more in
+     * magnitude, which scaled by 2^112 would overflow (infinities and NaNs scale to themselves).
+     */
+    static boolean takes(float[] x, int n) {
+        if (DTYPE != DType.F16) return true;
+        for (int i = 0; i < n; i++) {
+            if (Math.abs(x[i]) >= 0x1p16f && Float.isFinite(x[i])) return false;
+        }
+        return true;
+    }
+
+    /**
+     * x [tokens, in] as the kernels read it: for F16 weights scaled up by 2^112 (an exact power of two, see the class
+     * comment), otherwise x itself. The columns past the kernels' last whole vector are read from x.
+     */
+    static float[] input(float[] x, int tokens, int in) {
+        if (DTYPE != DType.F16) return x;
+        float[] scaled = new float[tokens * in];
+        for (int i = 0; i < scaled.length; i++) scaled[i] = x[i] / StoredFloats.HALF_SCALE_DOWN;
+        return scaled;
+    }
+
+    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype, {@code xs} = {@link #input} of x. */
+    static void multiplyRows(float[] x, float[] xs, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
         if (w.dtype() != DTYPE) throw new IllegalArgumentException(w + " handed to the " + DTYPE + " product");
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row;
         // the rows left over (fewer than four) come last, each read by all four streams and summed once
         int span = (o1 - o0) / ROWS;
         if (tokens == 1) {
-            oneToken(x, in, w, bias, out, o0, span, lanes);
+            oneToken(x, xs, in, w, bias, out, o0, span, lanes);
         } else {
-            for (int j = 0; j < span; j++) rows(x, tokens, in, w, o0 + j, span, ROWS, lanes, bias, out, outDim);
+            for (int j = 0; j < span; j++) rows(x, xs, tokens, in, w, o0 + j, span, ROWS, lanes, bias, out, outDim);
         }
-        for (int r = o0 + ROWS * span; r < o1; r++) rows(x, tokens, in, w, r, 0, 1, lanes, bias, out, outDim);
+        for (int r = o0 + ROWS * span; r < o1; r++) rows(x, xs, tokens, in, w, r, 0, 1, lanes, bias, out, outDim);
     }
 
     /**
@@ -78,29 +103,29 @@ final class StreamingProduct {
      * 30 GB/s and 10-20 % slower against reads near 50 GB/s (the two in turns in one JVM); what the JIT does differently
      * there was not pinned down.
      */
-    private static void oneToken(float[] x, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
+    private static void oneToken(float[] x, float[] xs, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
         MemorySegment data = w.data();
         long s = (long) span * in;
         int by = step;
         for (int j = 0; j < span; j++) {
             long o = (long) (o0 + j) * in;
-            dot1x4(x, 0, in, data, o, s, by, lanes);
+            dot1x4(xs, 0, in, data, o, s, by, lanes);
             store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0); // token 0 only: out's row stride is not used
         }
     }
 
     /** out[t, first + k * apart] for k < count and every token: the four streams read rows first + k * apart. */
-    private static void rows(float[] x, int tokens, int in, TensorView w, int first, int apart, int count, float[] lanes,
+    private static void rows(float[] x, float[] xs, int tokens, int in, TensorView w, int first, int apart, int count, float[] lanes,
                              float[] bias, float[] out, int outDim) {
         MemorySegment data = w.data();
         long o = (long) first * in, s = (long) apart * in;
         int t = 0;
         for (int pass; (pass = Math.min(TOKENS, tokens - t)) >= 3; t += pass) {
-            dot5x4(x, t * in, in, pass, data, o, s, lanes);
+            dot5x4(xs, t * in, in, pass, data, o, s, lanes);
             store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
         for (int by = step; t < tokens; t++) {
-            dot1x4(x, t * in, in, data, o, s, by, lanes);
+            dot1x4(xs, t * in, in, data, o, s, by, lanes);
             store(x, t, 1, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
     }
@@ -205,12 +230,12 @@ final class StreamingProduct {
         a43.intoArray(lanes, 19 * L);
     }
 
-    /** L stored values from element {@code index} on, widened to fp32 (F16: exact for finite values). */
+    /** L stored values from element {@code index} on, widened to fp32 (F16: 2^-112 times their value, exact for finite values). */
     private static FloatVector load(MemorySegment data, long index) {
         return switch (DTYPE) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
             case BF16 -> StoredFloats.bfloat16(data, index * 2);
-            case F16 -> StoredFloats.finiteHalf(data, index * 2);
+            case F16 -> StoredFloats.halfScaledDown(data, index * 2);
         };
     }
 }

@@ -125,6 +125,33 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The F16 decode kernels scale their input up by 2^112 (see StreamingProduct): a product of an input of 2^16 or more
+     * in magnitude takes the panels, and comes out as the scalar twin's (scaled, it would overflow to infinity);
+     * infinities and NaNs in the input come out as the twin's on either path.
+     */
+    @Test
+    void halfProductsOfLargeOrInfiniteInputsMatchTheScalarTwin() {
+        Random random = new Random(6);
+        int in = 2 * 64 + 7, outDim = 21;
+        TensorView w = TestTensors.of("w", DType.F16, TestTensors.gaussian(random, outDim * in, 0.5), outDim, in);
+        float[] specials = {0x1p16f, -70000f, 3e38f, 65504f, Float.POSITIVE_INFINITY, Float.NaN};
+        for (float special : specials) {
+            for (int tokens : new int[] {1, 5, 7}) {
+                float[] x = TestTensors.gaussian(random, tokens * in, 1);
+                x[(tokens - 1) * in + 37] = special;
+                float[] fast = new float[tokens * outDim], slow = new float[tokens * outDim];
+                MatMul.multiply(x, tokens, w, null, fast);
+                MatMul.multiplyScalar(x, tokens, w, null, slow);
+                for (int i = 0; i < slow.length; i++) {
+                    String what = "input " + special + ", tokens " + tokens + ", output " + i + ": " + fast[i] + " against " + slow[i];
+                    if (Float.isFinite(slow[i])) assertTrue(Math.abs(fast[i] - slow[i]) <= 1e-4 * (Float.isFinite(special) ? Math.max(1, Math.abs(special)) : 1), what);
+                    else assertEquals(slow[i], fast[i], what); // the same infinity, or NaN
+                }
+            }
+        }
+    }
+
     @Test
     void scalarTwinIsTheDefinition() {
         // x = [[1, 2], [3, -1]], w = [[1, 0], [2, 1], [-1, 4]], bias = [0.5, 0, -1]
