@@ -2,12 +2,18 @@ package gemel.bench;
 
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
+import gemel.engine.io.TensorView;
+import gemel.engine.kernel.MatMul;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.DecoderInput;
 import gemel.engine.model.Decoders;
 import gemel.engine.model.KvCache;
+import gemel.engine.tensor.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -17,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -29,8 +36,10 @@ import java.util.stream.Stream;
  * {@code tools/bench/ab.sh} builds the two revisions and runs it:
  * <pre>AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]</pre>
  * Each step runs {@code ROWS} rows of one token on the cache of a {@code PROMPT}-token prompt (default
- * {@value #DEFAULT_PROMPT}; forked for several rows, as beam search shares its prompt). Prints both medians
- * and their ratio.
+ * {@value #DEFAULT_PROMPT}; forked for several rows, as beam search shares its prompt). Or, to time one kernel apart
+ * from the rest of a step, each step is one matrix product ({@link ProductRun}):
+ * <pre>AlternatingSteps product DTYPE ROWS IN TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B</pre>
+ * Prints both medians and their ratio.
  */
 public final class AlternatingSteps {
     private static final int DEFAULT_PROMPT = 256;
@@ -39,12 +48,29 @@ public final class AlternatingSteps {
     private AlternatingSteps() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 8 && args[0].equals("product")) {
+            String dtype = args[1];
+            int rows = Integer.parseInt(args[2]), in = Integer.parseInt(args[3]), tokens = Integer.parseInt(args[4]), steps = Integer.parseInt(args[5]);
+            Object[] parameters = {dtype, rows, in, tokens};
+            Class<?>[] types = {String.class, int.class, int.class, int.class};
+            DoubleSupplier a = build(Path.of(args[6]), ProductRun.class, types, parameters), b = build(Path.of(args[7]), ProductRun.class, types, parameters);
+            alternate(a, b, steps, String.format(Locale.ROOT, "%s [%d, %d] times %d tokens (%s)", dtype, rows, in, tokens, ProductRun.place(dtype, rows, in)));
+            return;
+        }
         if (args.length != 5 && args.length != 6)
-            throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]");
+            throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]\n"
+                    + "   or: AlternatingSteps product DTYPE ROWS IN TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B");
         Path model = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]), steps = Integer.parseInt(args[2]);
         int prompt = args.length == 6 ? Integer.parseInt(args[5]) : DEFAULT_PROMPT;
-        DoubleSupplier a = build(Path.of(args[3]), model, rows, steps, prompt), b = build(Path.of(args[4]), model, rows, steps, prompt);
+        Object[] parameters = {model, rows, prompt, WARM_STEPS + 2 * steps};
+        Class<?>[] types = {Path.class, int.class, int.class, int.class};
+        DoubleSupplier a = build(Path.of(args[3]), Run.class, types, parameters), b = build(Path.of(args[4]), Run.class, types, parameters);
+        alternate(a, b, steps, String.format(Locale.ROOT, "%s, %d rows a step after %d tokens", model.getFileName(), rows, prompt));
+    }
+
+    /** Times {@code steps} of each in turn, after a few of each untimed, and prints the medians. */
+    private static void alternate(DoubleSupplier a, DoubleSupplier b, int steps, String what) {
         for (int w = 0; w < WARM_STEPS; w++) {
             a.getAsDouble();
             b.getAsDouble();
@@ -61,13 +87,16 @@ public final class AlternatingSteps {
         }
         Arrays.sort(ta);
         Arrays.sort(tb);
-        System.out.printf(Locale.ROOT, "%s, %d rows a step after %d tokens: A %.1f ms, B %.1f ms (medians of %d alternating steps; B / A %.3f; quartiles A %.1f-%.1f, B %.1f-%.1f)%n",
-                model.getFileName(), rows, prompt, ta[steps / 2], tb[steps / 2], steps, tb[steps / 2] / ta[steps / 2],
+        System.out.printf(Locale.ROOT, "%s: A %.3f ms, B %.3f ms (medians of %d alternating steps; B / A %.3f; quartiles A %.3f-%.3f, B %.3f-%.3f)%n",
+                what, ta[steps / 2], tb[steps / 2], steps, tb[steps / 2] / ta[steps / 2],
                 ta[steps / 4], ta[3 * steps / 4], tb[steps / 4], tb[3 * steps / 4]);
     }
 
-    /** A {@link Run} of the engine in {@code engineClasses}, loaded with its libraries (this jar's, but the engine's) apart from this JVM's engine. */
-    private static DoubleSupplier build(Path engineClasses, Path model, int rows, int steps, int prompt) throws Exception {
+    /**
+     * A {@code run} (a {@link DoubleSupplier} of this jar) of the engine in {@code engineClasses}, loaded with its libraries
+     * (this jar's, but the engine's) apart from this JVM's engine.
+     */
+    private static DoubleSupplier build(Path engineClasses, Class<?> run, Class<?>[] types, Object[] parameters) throws Exception {
         if (!Files.isDirectory(engineClasses) && !Files.isRegularFile(engineClasses))
             throw new IllegalArgumentException("no engine build at " + engineClasses);
         List<URL> urls = new ArrayList<>();
@@ -76,8 +105,7 @@ public final class AlternatingSteps {
         urls.add(self.toUri().toURL());
         urls.addAll(libraries(self));
         ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
-        return (DoubleSupplier) loader.loadClass(Run.class.getName()).getConstructor(Path.class, int.class, int.class, int.class)
-                .newInstance(model, rows, prompt, WARM_STEPS + 2 * steps);
+        return (DoubleSupplier) loader.loadClass(run.getName()).getConstructor(types).newInstance(parameters);
     }
 
     /** The jars beside this one (lib/) but gemel's own: the engine comes from the build under test. */
@@ -121,6 +149,53 @@ public final class AlternatingSteps {
             lm.forward(new DecoderInput(x, rows, 1, null, null), cache, IntStream.range(0, rows).toArray());
             step++;
             return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    /**
+     * One build's product of a random weight [rows, in] of a stored dtype with {@code tokens} random tokens: each call
+     * runs it and returns its milliseconds. A weight of {@value #CACHED_BYTES} bytes or less is multiplied
+     * {@value #CACHED_BYTES_TOTAL} / its bytes times in a row and the mean returned: after the first it comes from the
+     * caches, so the time is the kernel's compute. A larger one comes from memory. The weight starts 16 bytes past a cache
+     * line, as the tensors of a safetensors file usually do (its header is padded to 8 bytes).
+     */
+    public static final class ProductRun implements DoubleSupplier {
+        private static final long CACHED_BYTES = 16L << 20, CACHED_BYTES_TOTAL = 64L << 20;
+        private final TensorView weight;
+        private final float[] x, out;
+        private final int tokens, repeats;
+
+        public ProductRun(String dtypeName, int rows, int in, int tokens) {
+            DType dtype = DType.valueOf(dtypeName);
+            long bytes = (long) rows * in * dtype.bytes();
+            MemorySegment data = Arena.ofShared().allocate(bytes + 64, 64).asSlice(16, bytes);
+            SplittableRandom random = new SplittableRandom(7);
+            for (long i = 0; i < (long) rows * in; i++) {
+                float v = (float) (random.nextDouble() - 0.5) * 0.1f; // about the scale of trained weights
+                switch (dtype) {
+                    case F32 -> data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i, v);
+                    case BF16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, (short) (Float.floatToRawIntBits(v) >>> 16));
+                    case F16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, Float.floatToFloat16(v));
+                }
+            }
+            weight = new TensorView("random [" + rows + ", " + in + "]", Path.of("memory"), dtype, new long[] {rows, in}, data);
+            this.tokens = tokens;
+            x = new float[tokens * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (random.nextDouble() * 2 - 1);
+            out = new float[tokens * rows];
+            repeats = bytes <= CACHED_BYTES ? (int) (CACHED_BYTES_TOTAL / bytes) : 1;
+        }
+
+        /** Where the weight of a product comes from: "cached" or "memory". */
+        static String place(String dtypeName, int rows, int in) {
+            return (long) rows * in * DType.valueOf(dtypeName).bytes() <= CACHED_BYTES ? "cached" : "memory";
+        }
+
+        @Override
+        public double getAsDouble() {
+            long t0 = System.nanoTime();
+            for (int r = 0; r < repeats; r++) MatMul.multiply(x, tokens, weight, null, out);
+            return (System.nanoTime() - t0) / 1e6 / repeats;
         }
     }
 }
