@@ -160,7 +160,7 @@ public final class AlternatingSteps {
      * line, as the tensors of a safetensors file usually do (its header is padded to 8 bytes).
      */
     public static final class ProductRun implements DoubleSupplier {
-        private static final long CACHED_BYTES = 16L << 20, CACHED_BYTES_TOTAL = 64L << 20;
+        private static final long CACHED_BYTES = 16L << 20, CACHED_BYTES_TOTAL = 256L << 20;
         private final TensorView weight;
         private final float[] x, out;
         private final int tokens, repeats;
