@@ -12,8 +12,6 @@ import gemel.engine.tensor.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -167,22 +165,13 @@ public final class AlternatingSteps {
 
         public ProductRun(String dtypeName, int rows, int in, int tokens) {
             DType dtype = DType.valueOf(dtypeName);
-            long bytes = (long) rows * in * dtype.bytes();
-            MemorySegment data = Arena.ofShared().allocate(bytes + 64, 64).asSlice(16, bytes);
             SplittableRandom random = new SplittableRandom(7);
-            for (long i = 0; i < (long) rows * in; i++) {
-                float v = (float) (random.nextDouble() - 0.5) * 0.1f; // about the scale of trained weights
-                switch (dtype) {
-                    case F32 -> data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i, v);
-                    case BF16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, (short) (Float.floatToRawIntBits(v) >>> 16));
-                    case F16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, Float.floatToFloat16(v));
-                }
-            }
-            weight = new TensorView("random [" + rows + ", " + in + "]", Path.of("memory"), dtype, new long[] {rows, in}, data);
+            weight = RandomWeight.of(Arena.ofShared(), dtype, rows, in, 16, random);
             this.tokens = tokens;
             x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) (random.nextDouble() * 2 - 1);
             out = new float[tokens * rows];
+            long bytes = weight.data().byteSize();
             repeats = bytes <= CACHED_BYTES ? (int) (CACHED_BYTES_TOTAL / bytes) : 1;
         }
 

@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -30,8 +29,6 @@ final class NativeProductBench {
     private static final DType[] DTYPES = {DType.F32, DType.BF16, DType.F16};
     private static final int F32 = 0, BF16 = 1, F16 = 2, DOT_BF16 = 3; // the kinds of gemel_native_product
     private static final int WARM_ROUNDS = 5;
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private NativeProductBench() {}
 
@@ -65,16 +62,8 @@ final class NativeProductBench {
             this.rows = rows;
             this.in = in;
             SplittableRandom random = new SplittableRandom(seed);
-            weight = arena.allocate((long) rows * in * dtype.bytes(), 64);
-            for (long i = 0, n = (long) rows * in; i < n; i++) {
-                float v = (float) (random.nextDouble() - 0.5) * 0.1f; // about the scale of trained weights
-                switch (dtype) {
-                    case F32 -> weight.set(F32_LE, 4 * i, v);
-                    case BF16 -> weight.set(U16, 2 * i, (short) (Float.floatToRawIntBits(v) >>> 16));
-                    case F16 -> weight.set(U16, 2 * i, Float.floatToFloat16(v));
-                }
-            }
-            view = new TensorView("random [" + rows + ", " + in + "]", Path.of("memory"), dtype, new long[] {rows, in}, weight);
+            view = RandomWeight.of(arena, dtype, rows, in, 0, random);
+            weight = view.data();
             xs = new float[in];
             for (int i = 0; i < in; i++) xs[i] = (float) (random.nextDouble() * 2 - 1);
             x = arena.allocate(4L * in, 64).copyFrom(MemorySegment.ofArray(xs));

@@ -1,0 +1,33 @@
+package gemel.bench;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import gemel.engine.kernel.MatMul;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class AlternatingStepsTest {
+
+    /** Two builds (here the same one, each in its own class loader) time a cached product in turn; both medians print. */
+    @Test
+    void productsOfTwoBuildsAreTimedInTurn() throws Exception {
+        Path engine = Path.of(MatMul.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            AlternatingSteps.main(new String[] {"product", "F16", "64", "96", "2", "5", engine.toString(), engine.toString()});
+        } finally {
+            System.setOut(out);
+        }
+        String line = printed.toString(StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("F16 \\[64, 96] times 2 tokens \\(cached\\): A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 5 alternating steps; B / A ([0-9.]+);").matcher(line);
+        assertTrue(m.find(), line);
+        assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0, line);
+    }
+}
