@@ -67,7 +67,7 @@ public final class StoredFloats {
      * The L f16 values at {@code byteOffset}, widened in registers to {@link #HALF_SCALE_DOWN} times their value, exact for
      * every finite value, subnormals included: the sign and magnitude bits move to fp32's places, where the exponent comes
      * out 112 too small. The decode kernels scale their input up by 2^112 instead of each weight: that multiply shared the
-     * processor's multiply-add ports, and without it the decode product of F16 weights held in cache ran 1.22-1.30 times
+     * processor's multiply-add ports, and without it the decode product of F16 weights held in cache ran 1.24-1.29 times
      * as fast. Infinities and NaNs come out finite, at 2^16 or more times the scale, so callers use it only where
      * {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more integer operations)
      * made the decode kernels several times slower.
