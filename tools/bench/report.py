@@ -155,7 +155,7 @@ def render_machine(records, plan, results):
     lines += [
         "",
         f"Memory read bandwidth over a {gib:.0f} GiB buffer: gemel (Vector API sum over a MemorySegment, "
-        f"{setup.get('gemel', {}).get('cores', '?')} threads, {setup.get('gemel', {}).get('vector_bits', '?')}-bit vectors) "
+        f"{setup.get('gemel', {}).get('cores', '?')} threads of four streams each, {setup.get('gemel', {}).get('vector_bits', '?')}-bit vectors) "
         f"**{_fmt(stream.get('gemel', {}).get('gb_per_s'))} GB/s**; torch (`tensor.sum()`, {setup.get('torch', {}).get('threads', '?')} threads) "
         f"**{_fmt(stream.get('torch', {}).get('gb_per_s'))} GB/s**.",
         "",
@@ -466,8 +466,8 @@ def render_native_product(records, plan, results):
               f"{threads} threads, four row streams per thread; `gcc -O2 -march=native`), called through the FFM API on the "
               f"same bytes. {len(records[0]['gemel_gb_per_s']) if records else '?'} rounds per row; in each, each side first "
               "reads the weight's bytes, then multiplies; which "
-              "side goes first alternates. gemel reads with `StreamingRead`, one stream per core, the probe of the decoders "
-              "section; C reads the bytes as four streams per thread, the way its product reads them, so its percentage is "
+              "side goes first alternates. Both read the bytes as four streams per core, the way their products read them: "
+              "gemel with `StreamingRead`, the probe of the decoders section, C with its own loop; so a percentage is "
               "what widening and multiplying cost over reading alone. All columns are medians over rounds; ratios are taken within a round, so both "
               "sides of a ratio saw the same machine. The fastest third are the rounds whose two reads summed highest: "
               "this machine's memory reads at about 30 GB/s most of the time and at 40-57 GB/s in bursts of seconds. "

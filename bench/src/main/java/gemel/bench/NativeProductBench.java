@@ -19,8 +19,8 @@ import java.util.SplittableRandom;
  * gemel's decode product beside native code, in turns on the same weight bytes: is a decode step below its read
  * bound because of the engine, or because of the machine? The peer is {@code tools/bench/native/decode_product.c}
  * (AVX-512 intrinsics, one thread per core, four row streams per thread), called through the FFM API. Per round
- * each side reads the weight's bytes (gemel with {@link StreamingRead}, one stream per core; C as four streams per
- * thread, as its product reads) and then multiplies one token by it; which side goes first alternates. For BF16 the
+ * each side reads the weight's bytes (gemel with {@link StreamingRead}, C with its own loop, both as four streams per
+ * thread, as their products read) and then multiplies one token by it; which side goes first alternates. For BF16 the
  * round ends with the processor's bf16 dot instruction on the same weight, x rounded to bf16: a ceiling for any
  * kernel, not gemel's numerics. Both sides' outputs are compared after the last round, so that a fast but wrong
  * product shows.
