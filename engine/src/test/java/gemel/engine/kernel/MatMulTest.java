@@ -145,7 +145,9 @@ class MatMulTest {
                 MatMul.multiplyScalar(x, tokens, w, null, slow);
                 for (int i = 0; i < slow.length; i++) {
                     String what = "input " + special + ", tokens " + tokens + ", output " + i + ": " + fast[i] + " against " + slow[i];
-                    if (Float.isFinite(slow[i])) assertTrue(Math.abs(fast[i] - slow[i]) <= 1e-4 * (Float.isFinite(special) ? Math.max(1, Math.abs(special)) : 1), what);
+                    // the last token's sums hold the special input's product: their rounding grows with it
+                    double scale = i / outDim == tokens - 1 && Float.isFinite(special) ? Math.max(1, Math.abs(special)) : 1;
+                    if (Float.isFinite(slow[i])) assertTrue(Math.abs(fast[i] - slow[i]) <= 1e-4 * scale, what);
                     else assertEquals(slow[i], fast[i], what); // the same infinity, or NaN
                 }
             }
