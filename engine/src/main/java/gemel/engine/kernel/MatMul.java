@@ -30,12 +30,11 @@ public final class MatMul {
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         checkShapes(x, tokens, w, bias, out);
-        // F16 streams only when finite, and with inputs its kernels can scale (see StreamingProduct): others take the panels
-        boolean panels = tokens >= PANEL_TOKENS
-                || w.dtype() == DType.F16 && !(FiniteHalves.allFinite(w) && StreamingKernels.takes(w, x, tokens * in));
+        // F16 streams only when finite, and with inputs its kernels can scale (input is null otherwise, see StreamingProduct)
+        float[] xs = tokens < PANEL_TOKENS && (w.dtype() != DType.F16 || FiniteHalves.allFinite(w)) ? StreamingKernels.input(w, x, tokens, in) : null;
+        boolean panels = xs == null;
         int rowBlock = panels ? wholePanels(panelRows(outDim, in)) : balancedRows(outDim);
         int blocks = (outDim + rowBlock - 1) / rowBlock;
-        float[] xs = panels ? null : StreamingKernels.input(w, x, tokens, in);
         IntConsumer block = panels
                 ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
                 : b -> StreamingKernels.multiplyRows(x, xs, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));

@@ -21,27 +21,17 @@ import java.util.Map;
 final class StreamingKernels {
     private static final MethodType ROWS = MethodType.methodType(void.class, float[].class, float[].class, int.class, int.class,
             TensorView.class, float[].class, float[].class, int.class, int.class, int.class);
-    private static final MethodType TAKES = MethodType.methodType(boolean.class, float[].class, int.class);
     private static final MethodType INPUT = MethodType.methodType(float[].class, float[].class, int.class, int.class);
     private static final Map<DType, Copy> KERNELS = new EnumMap<>(DType.class);
 
     /** A copy's entry points. */
-    private record Copy(MethodHandle multiplyRows, MethodHandle takes, MethodHandle input) {}
+    private record Copy(MethodHandle multiplyRows, MethodHandle input) {}
 
     static {
         for (DType dtype : DType.values()) KERNELS.put(dtype, define(dtype));
     }
 
     private StreamingKernels() {}
-
-    /** {@link StreamingProduct#takes} in the copy for w's dtype. */
-    static boolean takes(TensorView w, float[] x, int n) {
-        try {
-            return (boolean) KERNELS.get(w.dtype()).takes().invokeExact(x, n);
-        } catch (Throwable t) {
-            throw rethrown(t);
-        }
-    }
 
     /** {@link StreamingProduct#input} in the copy for w's dtype. */
     static float[] input(TensorView w, float[] x, int tokens, int in) {
@@ -72,7 +62,7 @@ final class StreamingKernels {
             if (bytes == null) throw new IllegalStateException("StreamingProduct.class is missing beside " + StreamingKernels.class.getName());
             MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClassWithClassData(bytes.readAllBytes(), dtype, true);
             Class<?> c = copy.lookupClass();
-            return new Copy(copy.findStatic(c, "multiplyRows", ROWS), copy.findStatic(c, "takes", TAKES), copy.findStatic(c, "input", INPUT));
+            return new Copy(copy.findStatic(c, "multiplyRows", ROWS), copy.findStatic(c, "input", INPUT));
         } catch (IOException | ReflectiveOperationException e) {
             throw new IllegalStateException("cannot define the " + dtype + " copy of StreamingProduct", e);
         }

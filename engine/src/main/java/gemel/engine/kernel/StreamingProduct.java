@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
  * F16 is widened to 2^-112 times its value by {@link StoredFloats#halfScaledDown}, exact for finite values, and
  * the kernels' input is scaled up by 2^112 to match ({@link #input}); so {@link MatMul} sends here only F16
- * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #takes}). (Converting F16
+ * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #input}). (Converting F16
  * into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
  * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
  * several times slower.)
@@ -60,25 +60,17 @@ final class StreamingProduct {
     }
 
     /**
-     * Whether the kernels take x [n] for a weight of this copy's dtype: for F16, no finite input of 2^16 or more in
-     * magnitude, which scaled by 2^112 would overflow (infinities and NaNs scale to themselves).
-     */
-    static boolean takes(float[] x, int n) {
-        if (DTYPE != DType.F16) return true;
-        for (int i = 0; i < n; i++) {
-            if (Math.abs(x[i]) >= 0x1p16f && Float.isFinite(x[i])) return false;
-        }
-        return true;
-    }
-
-    /**
      * x [tokens, in] as the kernels read it: for F16 weights scaled up by 2^112 (an exact power of two, see the class
-     * comment), otherwise x itself. The columns past the kernels' last whole vector are read from x.
+     * comment), or null when an input of 2^16 or more in magnitude would overflow so (infinities and NaNs scale to
+     * themselves); otherwise x itself. The columns past the kernels' last whole vector are read from x.
      */
     static float[] input(float[] x, int tokens, int in) {
         if (DTYPE != DType.F16) return x;
         float[] scaled = new float[tokens * in];
-        for (int i = 0; i < scaled.length; i++) scaled[i] = x[i] / StoredFloats.HALF_SCALE_DOWN;
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] = x[i] / StoredFloats.HALF_SCALE_DOWN;
+            if (Float.isInfinite(scaled[i]) && Float.isFinite(x[i])) return null;
+        }
         return scaled;
     }
 
