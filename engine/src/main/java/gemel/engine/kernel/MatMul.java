@@ -28,21 +28,31 @@ public final class MatMul {
 
     /** x [tokens, in], w [outDim, in] (F32/F16/BF16), bias [outDim] or null, out [tokens, outDim]. */
     public static void multiply(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
-        int outDim = w.dim(0), in = w.dim(1);
-        checkShapes(x, tokens, w, bias, out);
-        // F16 streams only when finite, and with inputs its kernels can scale (input is null otherwise, see StreamingProduct)
-        float[] xs = tokens < PANEL_TOKENS && (w.dtype() != DType.F16 || FiniteHalves.allFinite(w)) ? StreamingKernels.input(w, x, tokens, in) : null;
-        boolean panels = xs == null;
-        int rowBlock = panels ? wholePanels(panelRows(outDim, in)) : balancedRows(outDim);
-        int blocks = (outDim + rowBlock - 1) / rowBlock;
-        IntConsumer block = panels
-                ? b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK)
-                : b -> StreamingKernels.multiplyRows(x, xs, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock));
-        if ((long) tokens * in * outDim < SERIAL_WORK) {
-            for (int b = 0; b < blocks; b++) block.accept(b);
-        } else {
-            Parallel.forEach(blocks, block);
+        multiplyEach(x, tokens, new TensorView[] {w}, new float[][] {bias}, new float[][] {out});
+    }
+
+    /**
+     * {@link #multiply} of one input by several weights of the same input width (a layer's q, k and v; gate and up):
+     * out[i] = x · w[i]^T + bias[i]. A decode step runs them as one parallel call, so the cores wait for each other once,
+     * not once per weight, and each task's rows are fewer, longer runs through memory.
+     */
+    public static void multiplyEach(float[] x, int tokens, TensorView[] w, float[][] bias, float[][] out) {
+        if (w.length != bias.length || w.length != out.length)
+            throw new IllegalArgumentException(w.length + " weights, " + bias.length + " biases and " + out.length + " outputs");
+        for (int i = 0; i < w.length; i++) {
+            checkShapes(x, tokens, w[i], bias[i], out[i]);
+            if (w[i].dim(1) != w[0].dim(1)) throw new IllegalArgumentException(w[i] + " and " + w[0] + " take inputs of different widths");
         }
+        int in = w.length == 0 ? 0 : w[0].dim(1);
+        float[][] xs = new float[w.length][];
+        int streamed = 0;
+        for (int i = 0; i < w.length; i++) {
+            // F16 streams only when finite, and with inputs its kernels can scale (input is null otherwise, see StreamingProduct)
+            xs[i] = tokens < PANEL_TOKENS && (w[i].dtype() != DType.F16 || FiniteHalves.allFinite(w[i])) ? scaledInput(w, xs, i, x, tokens, in) : null;
+            if (xs[i] == null) panels(x, tokens, w[i], bias[i], out[i]);
+            else streamed++;
+        }
+        if (streamed > 0) stream(x, xs, tokens, in, w, bias, out);
     }
 
     /** The scalar twin of {@link #multiply}: the plain triple loop, reading the weight one element at a time. */
@@ -67,6 +77,55 @@ public final class MatMul {
             throw new IllegalArgumentException("output has " + out.length + " floats, " + tokens + " tokens x " + outDim + " needed for " + w);
         if (bias != null && bias.length != outDim)
             throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + outDim + " rows");
+    }
+
+    /** The streaming kernels' input for w[i]: that of an earlier weight of the same dtype when there is one. */
+    private static float[] scaledInput(TensorView[] w, float[][] xs, int i, float[] x, int tokens, int in) {
+        for (int j = 0; j < i; j++) {
+            if (xs[j] != null && w[j].dtype() == w[i].dtype()) return xs[j];
+        }
+        return StreamingKernels.input(w[i], x, tokens, in);
+    }
+
+    /** A prompt's product, and any the streaming kernels do not take: through {@link PanelProduct}. */
+    private static void panels(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
+        int outDim = w.dim(0), in = w.dim(1);
+        int rowBlock = wholePanels(panelRows(outDim, in));
+        int blocks = (outDim + rowBlock - 1) / rowBlock;
+        IntConsumer block = b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK);
+        if ((long) tokens * in * outDim < SERIAL_WORK) {
+            for (int b = 0; b < blocks; b++) block.accept(b);
+        } else {
+            Parallel.forEach(blocks, block);
+        }
+    }
+
+    /**
+     * The weights with a streaming input (xs[i] not null) in one parallel call: the rows of all of them are cut into
+     * a few blocks per core, each within one weight, so that a weight gets blocks in proportion to its rows.
+     */
+    private static void stream(float[] x, float[][] xs, int tokens, int in, TensorView[] w, float[][] bias, float[][] out) {
+        long rows = 0;
+        for (int i = 0; i < w.length; i++) if (xs[i] != null) rows += w[i].dim(0);
+        int rowBlock = balancedRows(Math.toIntExact(rows));
+        int[] firstBlock = new int[w.length + 1], blockRows = new int[w.length];
+        for (int i = 0; i < w.length; i++) {
+            int outDim = w[i].dim(0), blocks = xs[i] == null ? 0 : (outDim + rowBlock - 1) / rowBlock;
+            blockRows[i] = blocks == 0 ? 0 : (outDim + blocks - 1) / blocks;
+            firstBlock[i + 1] = firstBlock[i] + blocks;
+        }
+        IntConsumer block = b -> {
+            int i = 0;
+            while (firstBlock[i + 1] <= b) i++;
+            int outDim = w[i].dim(0), r0 = (b - firstBlock[i]) * blockRows[i];
+            StreamingKernels.multiplyRows(x, xs[i], tokens, in, w[i], bias[i], out[i], outDim, r0, Math.min(outDim, r0 + blockRows[i]));
+        };
+        int blocks = firstBlock[w.length];
+        if ((long) tokens * in * rows < SERIAL_WORK) {
+            for (int b = 0; b < blocks; b++) block.accept(b);
+        } else {
+            Parallel.forEach(blocks, block);
+        }
     }
 
     /** Rows rounded down to whole panels of L rows, in fours when there are four (PanelProduct's widest tile). */

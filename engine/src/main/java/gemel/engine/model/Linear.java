@@ -16,4 +16,17 @@ public record Linear(TensorView weight, float[] bias) {
         MatMul.multiply(x, rows, weight, bias, out);
         return out;
     }
+
+    /** Several layers of the same input width applied to x [rows, in], as one call ({@link MatMul#multiplyEach}): a new [rows, out] each. */
+    static float[][] applyEach(float[] x, int rows, Linear... layers) {
+        TensorView[] weights = new TensorView[layers.length];
+        float[][] biases = new float[layers.length][], outs = new float[layers.length][];
+        for (int i = 0; i < layers.length; i++) {
+            weights[i] = layers[i].weight;
+            biases[i] = layers[i].bias;
+            outs[i] = new float[rows * layers[i].outputs()];
+        }
+        MatMul.multiplyEach(x, rows, weights, biases, outs);
+        return outs;
+    }
 }

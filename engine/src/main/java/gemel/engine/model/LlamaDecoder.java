@@ -102,17 +102,19 @@ public final class LlamaDecoder extends DecoderBase {
         int rows = step.rows(), heads = shape().heads(), kvHeads = shape().kvHeads(), headDim = shape().headDim();
         float[] h = new float[x.length];
         l.attentionNorm.apply(x, rows, h);
-        float[] q = l.q.apply(h, rows), k = l.k.apply(h, rows);
+        float[][] qkv = Linear.applyEach(h, rows, l.q, l.k, l.v);
+        float[] q = qkv[0], k = qkv[1];
         Parallel.forRows(rows, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 rope.apply(q, r * heads * headDim, heads, step.positions()[r]);
                 rope.apply(k, r * kvHeads * headDim, kvHeads, step.positions()[r]);
             }
         });
-        float[] a = attention(index, q, k, l.v.apply(h, rows), scale, step);
+        float[] a = attention(index, q, k, qkv[2], scale, step);
         addInPlace(x, l.o.apply(a, rows), rows);
         l.mlpNorm.apply(x, rows, h);
-        float[] gate = l.gate.apply(h, rows), up = l.up.apply(h, rows);
+        float[][] gateUp = Linear.applyEach(h, rows, l.gate, l.up);
+        float[] gate = gateUp[0], up = gateUp[1];
         int ffn = gate.length / rows;
         Parallel.forRows(rows, (r0, r1) -> {
             activation.apply(gate, r0 * ffn, (r1 - r0) * ffn);

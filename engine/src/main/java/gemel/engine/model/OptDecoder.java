@@ -113,12 +113,13 @@ public final class OptDecoder extends DecoderBase {
         Layer l = layers[index];
         int rows = step.rows();
         float[] h = normBefore ? norm(l.attentionNorm, x, rows) : x;
-        float[] q = l.q.apply(h, rows);
+        float[][] qkv = Linear.applyEach(h, rows, l.q, l.k, l.v);
+        float[] q = qkv[0];
         int width = q.length / rows;
         Parallel.forRows(rows, (r0, r1) -> {
             for (int i = r0 * width; i < r1 * width; i++) q[i] *= scaling;
         });
-        float[] a = attention(index, q, l.k.apply(h, rows), l.v.apply(h, rows), 1f, step);
+        float[] a = attention(index, q, qkv[1], qkv[2], 1f, step);
         addInPlace(x, l.out.apply(a, rows), rows);
         if (!normBefore) l.attentionNorm.apply(x, rows, x);
         h = normBefore ? norm(l.feedForwardNorm, x, rows) : x;
