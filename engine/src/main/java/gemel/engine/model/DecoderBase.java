@@ -151,6 +151,10 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             windowedAttention(layer, q, scale, step, out);
             return out;
         }
+        if (group > 1 && step.tokens() < Attention.QUERIES) {
+            groupedAttention(layer, q, scale, step, out);
+            return out;
+        }
         // head by head, row by row: beams share their prompt's keys and values (KvCache.fork), and a head's part of them,
         // read by one row, is still in cache for the next (row by row, each row read a long prompt's whole cache anew)
         Parallel.forEach(step.batch() * heads, task -> {
@@ -170,6 +174,34 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             }
         });
         return out;
+    }
+
+    /**
+     * {@link #attention} of a decode step (or beams, or a few tokens) in a model whose query heads share key/value heads:
+     * a task takes one key/value head of one row, and its query heads attend four at a time ({@link Attention#attendFour},
+     * each key and value loaded serving four), the rest one by one. Head by head, the group's keys and values were read
+     * once per query head, from memory by each core that took one of them: for Llama-3.2-1B's groups of four, attention
+     * over 512 and 1,536 cached positions ran 1.2-1.3x as fast so. The outputs are the same.
+     */
+    private void groupedAttention(int layer, float[] q, float scale, Step step, float[] out) {
+        int kvHeads = shape.kvHeads(), headDim = shape.headDim(), group = shape.heads() / kvHeads, width = shape.heads() * headDim;
+        int total = step.total();
+        Parallel.forEach(step.batch() * kvHeads, task -> {
+            int g = task / step.batch(), b = task % step.batch();
+            Attention.Span[] spans = step.cache().spans(layer, b, g, total);
+            float[] scores = new float[Attention.QUERIES * (total + Attention.QUERIES)];
+            for (int t = 0; t < step.tokens(); t++) {
+                int visible = step.past() + t + 1, h = g * group, end = h + group;
+                for (; h + Attention.QUERIES <= end; h += Attention.QUERIES) {
+                    int at = (b * step.tokens() + t) * width + h * headDim;
+                    Attention.attendFour(q, at, headDim, headDim, scale, spans, visible, false, step.mask(), b * total, scores, out, at, headDim);
+                }
+                for (; h < end; h++) {
+                    int at = (b * step.tokens() + t) * width + h * headDim;
+                    Attention.attend(q, at, headDim, scale, spans, visible, step.mask(), b * total, scores, out, at);
+                }
+            }
+        });
     }
 
     /**

@@ -154,6 +154,48 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Several weights multiplied in one call give exactly what each gives alone: weights of different dtypes and heights
+     * (blocks of one weight must not spill into the next), an F16 weight holding an infinity (it takes the panels while
+     * the others stream), F16 inputs too large to scale, and prompts. Weights of different input widths are an error
+     * naming both.
+     */
+    @Test
+    void weightsMultipliedTogetherEqualEachAlone() {
+        Random random = new Random(7);
+        int in = 3 * 64 + 5;
+        float[] infinite = TestTensors.gaussian(random, 9 * in, 0.5);
+        infinite[4 * in + 3] = Float.POSITIVE_INFINITY;
+        TensorView[] w = {
+                TestTensors.of("q", DType.BF16, TestTensors.gaussian(random, 130 * in, 0.5), 130, in),
+                TestTensors.of("k", DType.F16, TestTensors.gaussian(random, 33 * in, 0.5), 33, in),
+                TestTensors.of("v", DType.F32, TestTensors.gaussian(random, 3 * in, 0.5), 3, in),
+                TestTensors.of("inf", DType.F16, infinite, 9, in),
+                TestTensors.of("k2", DType.F16, TestTensors.gaussian(random, 70 * in, 0.5), 70, in)};
+        float[][] bias = {TestTensors.gaussian(random, 130, 1), null, TestTensors.gaussian(random, 3, 1), null, TestTensors.gaussian(random, 70, 1)};
+        for (int tokens : new int[] {1, 2, 5, MatMul.PANEL_TOKENS + 1}) {
+            for (boolean large : new boolean[] {false, true}) {
+                float[] x = TestTensors.gaussian(random, tokens * in, 1);
+                if (large) x[in - 1] = 0x1p17f;
+                float[][] together = new float[w.length][];
+                for (int i = 0; i < w.length; i++) {
+                    together[i] = new float[tokens * w[i].dim(0)];
+                    Arrays.fill(together[i], Float.NaN);
+                }
+                MatMul.multiplyEach(x, tokens, w, bias, together);
+                for (int i = 0; i < w.length; i++) {
+                    float[] alone = new float[tokens * w[i].dim(0)];
+                    MatMul.multiply(x, tokens, w[i], bias[i], alone);
+                    assertArrayEquals(alone, together[i], w[i] + ", tokens " + tokens + (large ? ", an input of 2^17" : ""));
+                }
+            }
+        }
+        TensorView narrow = TestTensors.of("narrow", DType.F32, new float[3 * 4], 3, 4);
+        var e = assertThrows(IllegalArgumentException.class, () -> MatMul.multiplyEach(new float[in], 1, new TensorView[] {w[0], narrow},
+                new float[2][], new float[][] {new float[130], new float[3]}));
+        assertTrue(e.getMessage().contains("narrow") && e.getMessage().contains("q"), e.getMessage());
+    }
+
     @Test
     void scalarTwinIsTheDefinition() {
         // x = [[1, 2], [3, -1]], w = [[1, 0], [2, 1], [-1, 4]], bias = [0.5, 0, -1]

@@ -21,7 +21,9 @@ class DecoderConsistencyTest {
                 () -> TinyModels.opt(true, TinyModels.HIDDEN, DType.F32),
                 () -> TinyModels.opt(false, 16, DType.F16),
                 () -> TinyModels.llama("LlamaForCausalLM", DType.BF16),
-                () -> TinyModels.llama("Qwen2ForCausalLM", DType.F32));
+                () -> TinyModels.llama("Qwen2ForCausalLM", DType.F32),
+                // groups of six query heads per key/value head: a decode step's heads attend four together, then two alone
+                () -> TinyModels.llama("LlamaForCausalLM", DType.F32, 12, 2));
     }
 
     static float[] embed(CausalLM m, int... ids) {

@@ -49,19 +49,21 @@ final class TinyModels {
     }
 
     /** Llama family with 2 kv heads for 4 heads; Qwen2 has q/k/v biases, llama3 rope scaling on Llama. */
-    static ObjectNode llamaConfig(String architecture) {
+    static ObjectNode llamaConfig(String architecture) { return llamaConfig(architecture, HEADS, 2); }
+
+    static ObjectNode llamaConfig(String architecture, int heads, int kvHeads) {
         return (ObjectNode) config("""
-                {"architectures": ["%s"], "vocab_size": %d, "hidden_size": %d, "num_attention_heads": %d, "num_key_value_heads": 2,
+                {"architectures": ["%s"], "vocab_size": %d, "hidden_size": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
                  "num_hidden_layers": %d, "intermediate_size": %d, "max_position_embeddings": %d, "rms_norm_eps": 1e-5,
                  "rope_theta": 500000.0, "hidden_act": "silu", "tie_word_embeddings": false, "bos_token_id": 1, "eos_token_id": 2,
                  "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                                   "original_max_position_embeddings": 16}}
-                """.formatted(architecture, VOCAB, HIDDEN, HEADS, LAYERS, FFN, MAX_POSITIONS)).json();
+                """.formatted(architecture, VOCAB, HIDDEN, heads, kvHeads, LAYERS, FFN, MAX_POSITIONS)).json();
     }
 
     static MemoryWeights llamaWeights(HfConfig c, DType dtype, long seed) {
         boolean qkvBias = c.architecture().equals("Qwen2ForCausalLM");
-        int hd = HIDDEN / HEADS, kv = 2 * hd;
+        int hd = HIDDEN / c.integer("num_attention_heads"), kv = c.integer("num_key_value_heads") * hd;
         MemoryWeights w = new MemoryWeights(seed, dtype);
         w.add("model.embed_tokens.weight", 0, 0.3, VOCAB, HIDDEN).add("model.norm.weight", 1, 0.2, HIDDEN).add("lm_head.weight", 0, 0.3, VOCAB, HIDDEN);
         for (int i = 0; i < LAYERS; i++) {
@@ -85,8 +87,10 @@ final class TinyModels {
         return Decoders.load(c, optWeights(c, dtype, 11));
     }
 
-    static CausalLM llama(String architecture, DType dtype) {
-        HfConfig c = of(llamaConfig(architecture));
+    static CausalLM llama(String architecture, DType dtype) { return llama(architecture, dtype, HEADS, 2); }
+
+    static CausalLM llama(String architecture, DType dtype, int heads, int kvHeads) {
+        HfConfig c = of(llamaConfig(architecture, heads, kvHeads));
         return Decoders.load(c, llamaWeights(c, dtype, 12));
     }
 }
