@@ -129,12 +129,14 @@ public final class ArrayKvCache implements KvCache {
      * {@code position} (not yet counted in length).
      */
     void put(int layer, int row, int position, float[] k, int kOff, float[] v, int vOff) {
-        int p = position - prefixLength;
-        for (int g = 0; g < kvHeads; g++) {
-            int head = (row * kvHeads + g) * ownCapacity * headDim;
-            System.arraycopy(v, vOff + g * headDim, values[layer], head + p * headDim, headDim);
-            for (int d = 0; d < headDim; d++) keys[layer][head + d * ownCapacity + p] = k[kOff + g * headDim + d];
-        }
+        for (int g = 0; g < kvHeads; g++) putHead(layer, row, g, position, k, kOff, v, vOff);
+    }
+
+    /** {@link #put} of key/value head {@code g} alone. */
+    void putHead(int layer, int row, int g, int position, float[] k, int kOff, float[] v, int vOff) {
+        int p = position - prefixLength, head = (row * kvHeads + g) * ownCapacity * headDim;
+        System.arraycopy(v, vOff + g * headDim, values[layer], head + p * headDim, headDim);
+        for (int d = 0; d < headDim; d++) keys[layer][head + d * ownCapacity + p] = k[kOff + g * headDim + d];
     }
 
     /** Counts {@code tokens} positions written by {@link #put} in every layer and row. */

@@ -138,6 +138,16 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
     float[] attention(int layer, float[] q, float[] k, float[] v, float scale, Step step) {
         int heads = shape.heads(), headDim = shape.headDim(), kvWidth = shape.kvHeads() * headDim;
         int group = heads / shape.kvHeads(), width = heads * headDim;
+        float[] out = new float[step.rows() * width];
+        int total = step.total();
+        boolean windowed = slidingWindow > 0 && total > slidingWindow;
+        if (step.tokens() < Attention.QUERIES && !windowed) {
+            // each task stores the keys and values it reads first: a step's few scattered stores miss the caches, and
+            // made one core wait for them all while the other idled
+            if (group > 1) groupedAttention(layer, q, k, v, scale, step, out);
+            else pairedAttention(layer, q, k, v, scale, step, out);
+            return out;
+        }
         // rows write disjoint positions of the cache
         Parallel.forRows(step.rows(), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
@@ -145,14 +155,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
                 step.cache().put(layer, b, step.past() + t, k, r * kvWidth, v, r * kvWidth);
             }
         });
-        float[] out = new float[step.rows() * width];
-        int total = step.total();
-        if (slidingWindow > 0 && total > slidingWindow) {
+        if (windowed) {
             windowedAttention(layer, q, scale, step, out);
-            return out;
-        }
-        if (group > 1 && step.tokens() < Attention.QUERIES) {
-            groupedAttention(layer, q, scale, step, out);
             return out;
         }
         // head by head, row by row: beams share their prompt's keys and values (KvCache.fork), and a head's part of them,
@@ -183,11 +187,13 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
      * once per query head, from memory by each core that took one of them: for Llama-3.2-1B's groups of four, attention
      * over 512 and 1,536 cached positions ran 1.2-1.3x as fast so. The outputs are the same.
      */
-    private void groupedAttention(int layer, float[] q, float scale, Step step, float[] out) {
+    private void groupedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
         int kvHeads = shape.kvHeads(), headDim = shape.headDim(), group = shape.heads() / kvHeads, width = shape.heads() * headDim;
-        int total = step.total();
+        int total = step.total(), kvWidth = kvHeads * headDim;
         Parallel.forEach(step.batch() * kvHeads, task -> {
             int g = task / step.batch(), b = task % step.batch();
+            for (int t = 0, r = b * step.tokens(); t < step.tokens(); t++, r++)
+                step.cache().putHead(layer, b, g, step.past() + t, k, r * kvWidth, v, r * kvWidth);
             Attention.Span[] spans = step.cache().spans(layer, b, g, total);
             float[] scores = new float[Attention.QUERIES * (total + Attention.QUERIES)];
             for (int t = 0; t < step.tokens(); t++) {
@@ -200,6 +206,29 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
                     int at = (b * step.tokens() + t) * width + h * headDim;
                     Attention.attend(q, at, headDim, scale, spans, visible, step.mask(), b * total, scores, out, at);
                 }
+            }
+        });
+    }
+
+    /**
+     * {@link #attention} of a decode step (or beams, or a few tokens) in a model whose query heads each have their own
+     * key/value head: a task takes two heads of one row, whose keys and values are read side by side
+     * ({@link Attention#attendTwo}); an odd last head attends alone. The outputs are the same as head by head.
+     */
+    private void pairedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
+        int heads = shape.heads(), headDim = shape.headDim(), width = heads * headDim, total = step.total(), pairs = (heads + 1) / 2;
+        Parallel.forEach(step.batch() * pairs, task -> {
+            int h = 2 * (task / step.batch()), b = task % step.batch();
+            for (int t = 0, r = b * step.tokens(); t < step.tokens(); t++, r++) {
+                for (int g = h; g < Math.min(heads, h + 2); g++) step.cache().putHead(layer, b, g, step.past() + t, k, r * width, v, r * width);
+            }
+            Attention.Span[] a = step.cache().spans(layer, b, h, total);
+            Attention.Span[] second = h + 1 < heads ? step.cache().spans(layer, b, h + 1, total) : null;
+            float[] scores = new float[2 * total];
+            for (int t = 0; t < step.tokens(); t++) {
+                int visible = step.past() + t + 1, at = (b * step.tokens() + t) * width + h * headDim;
+                if (second == null) Attention.attend(q, at, headDim, scale, a, visible, step.mask(), b * total, scores, out, at);
+                else Attention.attendTwo(q, at, at + headDim, headDim, scale, a, second, visible, step.mask(), b * total, scores, out, at, at + headDim);
             }
         });
     }

@@ -133,4 +133,34 @@ class AttentionTest {
             }
         }
     }
+
+    /**
+     * Two heads at once give exactly what two single calls give: head sizes with and without a 4L block and a tail, two
+     * spans (a forked row's shared prefix, then its own positions), masked keys, and a query that sees nothing.
+     */
+    @Test
+    void twoHeadsAtOnceEqualTwoSingleCalls() {
+        Random random = new Random(9);
+        for (int hd : new int[] {64, 80, 24, 7}) {
+            int positions = 150, split = 37, kvWidth = 2 * hd;
+            float[] k = TestTensors.gaussian(random, positions * kvWidth, 1), v = TestTensors.gaussian(random, positions * kvWidth, 1);
+            Attention.Span[][] heads = new Attention.Span[2][];
+            for (int h = 0; h < 2; h++)
+                heads[h] = new Attention.Span[] {
+                        new Attention.Span(keysOfHead(k, positions, kvWidth, h * hd, hd, 0, split, 0), 0, split, v, h * hd, kvWidth, split),
+                        new Attention.Span(keysOfHead(k, positions, kvWidth, h * hd, hd, split, positions, 3), 3, positions - split, v,
+                                split * kvWidth + h * hd, kvWidth, positions - split)};
+            float[] q = TestTensors.gaussian(random, 3 * hd, 1);
+            int[] mask = new int[positions];
+            for (int j = 0; j < positions; j++) mask[j] = j % 7 == 2 || j < 3 ? 0 : 1;
+            for (int visible : new int[] {1, 3, 5, 36, 37, 38, 64, 100, 150}) {
+                float[] two = new float[3 * hd], one = new float[3 * hd];
+                Attention.attendTwo(q, 0, 2 * hd, hd, 0.4f, heads[0], heads[1], visible, mask, 0, new float[2 * visible], two, 2 * hd, 0);
+                Attention.attend(q, 0, hd, 0.4f, heads[0], visible, mask, 0, new float[visible], one, 2 * hd);
+                Attention.attend(q, 2 * hd, hd, 0.4f, heads[1], visible, mask, 0, new float[visible], one, 0);
+                for (int i = 0; i < one.length; i++) assertEquals(one[i], two[i], "head " + hd + " visible " + visible + " at " + i);
+                if (visible <= 3) for (int i = 0; i < 3 * hd; i++) assertEquals(0, two[i], "a query that sees nothing gets zeros");
+            }
+        }
+    }
 }
