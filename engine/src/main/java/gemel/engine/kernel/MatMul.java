@@ -33,8 +33,9 @@ public final class MatMul {
 
     /**
      * {@link #multiply} of one input by several weights of the same input width (a layer's q, k and v; gate and up):
-     * out[i] = x · w[i]^T + bias[i]. A decode step runs them as one parallel call, so the cores wait for each other once,
-     * not once per weight, and each task's rows are fewer, longer runs through memory.
+     * out[i] = x · w[i]^T + bias[i]. A decode step runs them as one parallel call, so that the cores wait for each other
+     * once, not once per weight. On this machine's two cores, OPT-125m's decode steps took the same time either way
+     * (0.97-1.03 of it in four same-JVM comparisons, both orders).
      */
     public static void multiplyEach(float[] x, int tokens, TensorView[] w, float[][] bias, float[][] out) {
         if (w.length != bias.length || w.length != out.length)
