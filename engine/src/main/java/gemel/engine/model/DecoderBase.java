@@ -159,8 +159,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             windowedAttention(layer, q, scale, step, out);
             return out;
         }
-        // head by head, row by row: beams share their prompt's keys and values (KvCache.fork), and a head's part of them,
-        // read by one row, is still in cache for the next (row by row, each row read a long prompt's whole cache anew)
+        // prompts (four tokens or more a row): head by head, row by row, so that rows that share a prefix's keys and values
+        // (KvCache.fork) find a head's part of them still in cache from the row before
         Parallel.forEach(step.batch() * heads, task -> {
             int h = task / step.batch(), b = task % step.batch();
             Attention.Span[] spans = step.cache().spans(layer, b, h / group, total);
