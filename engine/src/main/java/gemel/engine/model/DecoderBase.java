@@ -185,7 +185,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
      * a task takes one key/value head of one row, and its query heads attend four at a time ({@link Attention#attendFour},
      * each key and value loaded serving four), the rest one by one. Head by head, the group's keys and values were read
      * once per query head, from memory by each core that took one of them: with Llama-3.2-1B's heads (32 in groups of
-     * four), attention alone over 512 and 1,536 cached positions ran 1.2-1.3x as fast so. The outputs are the same.
+     * four), attention alone over 512 and 1,536 cached positions ran 1.2-1.3x as fast so. The tasks of one key/value
+     * head's rows come one after another, as in {@link #pairedAttention}. The outputs are the same.
      */
     private void groupedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
         int kvHeads = shape.kvHeads(), headDim = shape.headDim(), group = shape.heads() / kvHeads, width = shape.heads() * headDim;
@@ -213,7 +214,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
     /**
      * {@link #attention} of a decode step (or beams, or a few tokens) in a model whose query heads each have their own
      * key/value head: a task takes two heads of one row, whose keys and values are read side by side
-     * ({@link Attention#attendTwo}); an odd last head attends alone. The outputs are the same as head by head.
+     * ({@link Attention#attendTwo}); an odd last head attends alone. The tasks of one pair's rows come one after another,
+     * so that beams find the prompt's keys and values they share still in cache. The outputs are the same as head by head.
      */
     private void pairedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
         int heads = shape.heads(), headDim = shape.headDim(), width = heads * headDim, total = step.total(), pairs = (heads + 1) / 2;
