@@ -46,14 +46,12 @@ public final class MatMul {
         }
         int in = w.length == 0 ? 0 : w[0].dim(1);
         float[][] xs = new float[w.length][];
-        int streamed = 0;
         for (int i = 0; i < w.length; i++) {
             // F16 streams only when finite, and with inputs its kernels can scale (input is null otherwise, see StreamingProduct)
             xs[i] = tokens < PANEL_TOKENS && (w[i].dtype() != DType.F16 || FiniteHalves.allFinite(w[i])) ? scaledInput(w, xs, i, x, tokens, in) : null;
             if (xs[i] == null) panels(x, tokens, w[i], bias[i], out[i]);
-            else streamed++;
         }
-        if (streamed > 0) stream(x, xs, tokens, in, w, bias, out);
+        stream(x, xs, tokens, in, w, bias, out);
     }
 
     /** The scalar twin of {@link #multiply}: the plain triple loop, reading the weight one element at a time. */
@@ -93,17 +91,13 @@ public final class MatMul {
         int outDim = w.dim(0), in = w.dim(1);
         int rowBlock = wholePanels(panelRows(outDim, in));
         int blocks = (outDim + rowBlock - 1) / rowBlock;
-        IntConsumer block = b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK);
-        if ((long) tokens * in * outDim < SERIAL_WORK) {
-            for (int b = 0; b < blocks; b++) block.accept(b);
-        } else {
-            Parallel.forEach(blocks, block);
-        }
+        runBlocks((long) tokens * in * outDim, blocks,
+                b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK));
     }
 
     /**
-     * The weights with a streaming input (xs[i] not null) in one parallel call: the rows of all of them are cut into
-     * a few blocks per core, each within one weight, so that a weight gets blocks in proportion to its rows.
+     * The weights with a streaming input (xs[i] not null; there may be none) in one parallel call: the rows of all of them
+     * are cut into a few blocks per core, each within one weight, so that a weight gets blocks in proportion to its rows.
      */
     private static void stream(float[] x, float[][] xs, int tokens, int in, TensorView[] w, float[][] bias, float[][] out) {
         long rows = 0;
@@ -115,14 +109,17 @@ public final class MatMul {
             blockRows[i] = blocks == 0 ? 0 : (outDim + blocks - 1) / blocks;
             firstBlock[i + 1] = firstBlock[i] + blocks;
         }
-        IntConsumer block = b -> {
+        runBlocks((long) tokens * in * rows, firstBlock[w.length], b -> {
             int i = 0;
             while (firstBlock[i + 1] <= b) i++;
             int outDim = w[i].dim(0), r0 = (b - firstBlock[i]) * blockRows[i];
             StreamingKernels.multiplyRows(x, xs[i], tokens, in, w[i], bias[i], out[i], outDim, r0, Math.min(outDim, r0 + blockRows[i]));
-        };
-        int blocks = firstBlock[w.length];
-        if ((long) tokens * in * rows < SERIAL_WORK) {
+        });
+    }
+
+    /** Blocks [0, blocks) on all cores, or in turn on this thread when the product is too small to share ({@code multiplyAdds}). */
+    private static void runBlocks(long multiplyAdds, int blocks, IntConsumer block) {
+        if (multiplyAdds < SERIAL_WORK) {
             for (int b = 0; b < blocks; b++) block.accept(b);
         } else {
             Parallel.forEach(blocks, block);

@@ -11,11 +11,7 @@ public record Linear(TensorView weight, float[] bias) {
     public int outputs() { return weight.dim(0); }
 
     /** x [rows, in] -> a new [rows, out]. */
-    float[] apply(float[] x, int rows) {
-        float[] out = new float[rows * outputs()];
-        MatMul.multiply(x, rows, weight, bias, out);
-        return out;
-    }
+    float[] apply(float[] x, int rows) { return applyEach(x, rows, this)[0]; }
 
     /** Several layers of the same input width applied to x [rows, in], as one call ({@link MatMul#multiplyEach}): a new [rows, out] each. */
     static float[][] applyEach(float[] x, int rows, Linear... layers) {
