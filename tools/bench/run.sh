@@ -33,6 +33,8 @@ for s in "${all[@]}"; do
   if [[ " ${asked[*]} " == *" $s "* ]]; then sections+=("$s"); fi
 done
 
+. "$here/openblas-kernels.sh"
+
 mkdir -p "$results/logits"
 generate=()
 if [[ " ${sections[*]} " == *" decoders "* || " ${sections[*]} " == *" clip "* ]]; then generate=(--generate); fi

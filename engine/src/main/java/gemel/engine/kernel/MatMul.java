@@ -126,10 +126,10 @@ public final class MatMul {
         }
     }
 
-    /** Rows rounded down to whole panels of L rows, in fours when there are four (PanelProduct's widest tile). */
+    /** Rows rounded down to whole panels of L rows, in threes when there are three (PanelProduct's widest tile). */
     private static int wholePanels(int rows) {
-        int quad = 4 * F.length();
-        return rows >= quad ? rows / quad * quad : Math.max(F.length(), rows / F.length() * F.length());
+        int triple = 3 * F.length();
+        return rows >= triple ? rows / triple * triple : Math.max(F.length(), rows / F.length() * F.length());
     }
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */

@@ -49,12 +49,12 @@ class MatMulTest {
     }
 
     /**
-     * Wide enough for tasks of four panels (the 4 x 4 tile), with a last block whose fourth panel is
+     * Wide enough for tasks of three panels or more (the 8 x 3 tile), with a last block whose last panel is
      * partial, leftover tokens, and inputs in two and three chunks (the first starts from the bias, the
      * others from the sums so far).
      */
     @Test
-    void panelPathMatchesScalarTwinWithFourPanelTiles() {
+    void panelPathMatchesScalarTwinWithThreePanelTiles() {
         Random random = new Random(4);
         for (DType dtype : DType.values()) compare(random, dtype, MatMul.PANEL_TOKENS + 5, 37, 8 * 64 + 53, true);
         compare(random, DType.BF16, MatMul.PANEL_TOKENS, 2100, 300, false);
