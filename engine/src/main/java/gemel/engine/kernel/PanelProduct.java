@@ -35,6 +35,7 @@ final class PanelProduct {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
         float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
+        float[] lanes = new float[TILE * 3 * L]; // a tile's accumulators, parked for flush
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, buffer);
@@ -45,12 +46,12 @@ final class PanelProduct {
             for (; t + TILE <= tokens; t += TILE) {
                 int g = 0;
                 for (; g + 2 < groups; g += 3) {
-                    tile8x3(x, t * in + k0, in, kc, panels, g * kc * L, prior, t * priorRow + o0 + g * L, priorRow,
-                            out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                    tile8x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    flush(lanes, 3, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 for (; g + 1 < groups; g += 2) {
-                    tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, prior, t * priorRow + o0 + g * L, priorRow,
-                            out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                    tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    flush(lanes, 2, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
             }
@@ -80,15 +81,13 @@ final class PanelProduct {
     }
 
     /**
-     * Eight tokens (inputs at xo + j * xStride) against three panels (at p, p + kc L and p + 2 kc L): stores prior (at
-     * po + j * priorRow) plus the sums to out at oo + j * stride, L outputs per panel, {@code valid} of the 3L real (the
-     * first two panels are whole). Three weight loads and eight broadcasts feed 24 multiply-adds, in 24 of the 32
+     * Eight tokens (inputs at xo + j * xStride) against three panels (at p, p + kc L and p + 2 kc L): the sums of token j
+     * and panel q into lanes[(3 j + q) L ..], for {@link #flush}. Three weight loads and eight broadcasts feed 24 multiply-adds, in 24 of the 32
      * vector registers. Each weight vector serves eight tokens: four tokens against four panels (16 accumulators) read
      * the panels from L2 twice as often, which held a Xeon (Emerald Rapids) core to 50-65 GFLOP/s; this tile ran at
      * 1.19-1.36 times that in the same JVM, for any input chunk from 256 to 2048 columns.
      */
-    private static void tile8x3(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] prior, int po, int priorRow,
-                                float[] out, int oo, int stride, int valid) {
+    private static void tile8x3(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00, a20 = a00, a21 = a00;
         FloatVector a22 = a00, a30 = a00, a31 = a00, a32 = a00, a40 = a00, a41 = a00, a42 = a00, a50 = a00;
         FloatVector a51 = a00, a52 = a00, a60 = a00, a61 = a00, a62 = a00, a70 = a00, a71 = a00, a72 = a00;
@@ -129,40 +128,37 @@ final class PanelProduct {
             a71 = w1.fma(b, a71);
             a72 = w2.fma(b, a72);
         }
-        int third = valid - 2 * L; // real outputs of the third panel
-        store(a00, prior, po, out, oo, L);
-        store(a01, prior, po + L, out, oo + L, L);
-        store(a02, prior, po + 2 * L, out, oo + 2 * L, third);
-        store(a10, prior, po + priorRow, out, oo + stride, L);
-        store(a11, prior, po + priorRow + L, out, oo + stride + L, L);
-        store(a12, prior, po + priorRow + 2 * L, out, oo + stride + 2 * L, third);
-        store(a20, prior, po + 2 * priorRow, out, oo + 2 * stride, L);
-        store(a21, prior, po + 2 * priorRow + L, out, oo + 2 * stride + L, L);
-        store(a22, prior, po + 2 * priorRow + 2 * L, out, oo + 2 * stride + 2 * L, third);
-        store(a30, prior, po + 3 * priorRow, out, oo + 3 * stride, L);
-        store(a31, prior, po + 3 * priorRow + L, out, oo + 3 * stride + L, L);
-        store(a32, prior, po + 3 * priorRow + 2 * L, out, oo + 3 * stride + 2 * L, third);
-        store(a40, prior, po + 4 * priorRow, out, oo + 4 * stride, L);
-        store(a41, prior, po + 4 * priorRow + L, out, oo + 4 * stride + L, L);
-        store(a42, prior, po + 4 * priorRow + 2 * L, out, oo + 4 * stride + 2 * L, third);
-        store(a50, prior, po + 5 * priorRow, out, oo + 5 * stride, L);
-        store(a51, prior, po + 5 * priorRow + L, out, oo + 5 * stride + L, L);
-        store(a52, prior, po + 5 * priorRow + 2 * L, out, oo + 5 * stride + 2 * L, third);
-        store(a60, prior, po + 6 * priorRow, out, oo + 6 * stride, L);
-        store(a61, prior, po + 6 * priorRow + L, out, oo + 6 * stride + L, L);
-        store(a62, prior, po + 6 * priorRow + 2 * L, out, oo + 6 * stride + 2 * L, third);
-        store(a70, prior, po + 7 * priorRow, out, oo + 7 * stride, L);
-        store(a71, prior, po + 7 * priorRow + L, out, oo + 7 * stride + L, L);
-        store(a72, prior, po + 7 * priorRow + 2 * L, out, oo + 7 * stride + 2 * L, third);
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a10.intoArray(lanes, 3 * L);
+        a11.intoArray(lanes, 4 * L);
+        a12.intoArray(lanes, 5 * L);
+        a20.intoArray(lanes, 6 * L);
+        a21.intoArray(lanes, 7 * L);
+        a22.intoArray(lanes, 8 * L);
+        a30.intoArray(lanes, 9 * L);
+        a31.intoArray(lanes, 10 * L);
+        a32.intoArray(lanes, 11 * L);
+        a40.intoArray(lanes, 12 * L);
+        a41.intoArray(lanes, 13 * L);
+        a42.intoArray(lanes, 14 * L);
+        a50.intoArray(lanes, 15 * L);
+        a51.intoArray(lanes, 16 * L);
+        a52.intoArray(lanes, 17 * L);
+        a60.intoArray(lanes, 18 * L);
+        a61.intoArray(lanes, 19 * L);
+        a62.intoArray(lanes, 20 * L);
+        a70.intoArray(lanes, 21 * L);
+        a71.intoArray(lanes, 22 * L);
+        a72.intoArray(lanes, 23 * L);
     }
 
     /**
-     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): stores prior (at
-     * po + j * priorRow) plus the sums to out at oo + j * stride, L outputs per panel, {@code valid} of them
-     * real (the rest is padding of the last panel).
+     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): the sums of token j and panel q
+     * into lanes[(2 j + q) L ..], for {@link #flush}.
      */
-    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] prior, int po, int priorRow,
-                                float[] out, int oo, int stride, int valid) {
+    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
         int q = p + kc * L;
@@ -193,23 +189,36 @@ final class PanelProduct {
             a70 = w0.fma(b, a70);
             a71 = w1.fma(b, a71);
         }
-        int second = valid - L; // real outputs of the second panel
-        store(a00, prior, po, out, oo, L);
-        store(a01, prior, po + L, out, oo + L, second);
-        store(a10, prior, po + priorRow, out, oo + stride, L);
-        store(a11, prior, po + priorRow + L, out, oo + stride + L, second);
-        store(a20, prior, po + 2 * priorRow, out, oo + 2 * stride, L);
-        store(a21, prior, po + 2 * priorRow + L, out, oo + 2 * stride + L, second);
-        store(a30, prior, po + 3 * priorRow, out, oo + 3 * stride, L);
-        store(a31, prior, po + 3 * priorRow + L, out, oo + 3 * stride + L, second);
-        store(a40, prior, po + 4 * priorRow, out, oo + 4 * stride, L);
-        store(a41, prior, po + 4 * priorRow + L, out, oo + 4 * stride + L, second);
-        store(a50, prior, po + 5 * priorRow, out, oo + 5 * stride, L);
-        store(a51, prior, po + 5 * priorRow + L, out, oo + 5 * stride + L, second);
-        store(a60, prior, po + 6 * priorRow, out, oo + 6 * stride, L);
-        store(a61, prior, po + 6 * priorRow + L, out, oo + 6 * stride + L, second);
-        store(a70, prior, po + 7 * priorRow, out, oo + 7 * stride, L);
-        store(a71, prior, po + 7 * priorRow + L, out, oo + 7 * stride + L, second);
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, 1 * L);
+        a10.intoArray(lanes, 2 * L);
+        a11.intoArray(lanes, 3 * L);
+        a20.intoArray(lanes, 4 * L);
+        a21.intoArray(lanes, 5 * L);
+        a30.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        a40.intoArray(lanes, 8 * L);
+        a41.intoArray(lanes, 9 * L);
+        a50.intoArray(lanes, 10 * L);
+        a51.intoArray(lanes, 11 * L);
+        a60.intoArray(lanes, 12 * L);
+        a61.intoArray(lanes, 13 * L);
+        a70.intoArray(lanes, 14 * L);
+        a71.intoArray(lanes, 15 * L);
+    }
+
+    /**
+     * The sums a tile parked in lanes (token j, panel q at (panels j + q) L) plus prior (at po + j * priorRow) to out at
+     * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel). Stored
+     * from the tile itself, through a call per accumulator, the sums were not: the JIT stops inlining in a method as
+     * large as a tile, so each call boxed its vector (a quarter of OPT-125m's prompt products, with 768 inputs a chunk).
+     */
+    private static void flush(float[] lanes, int panels, float[] prior, int po, int priorRow, float[] out, int oo, int stride, int valid) {
+        for (int j = 0; j < TILE; j++) {
+            for (int q = 0; q < panels; q++) {
+                store(FloatVector.fromArray(F, lanes, (panels * j + q) * L), prior, po + j * priorRow + q * L, out, oo + j * stride + q * L, valid - q * L);
+            }
+        }
     }
 
     /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the eight-by-two tiles. */
