@@ -6,11 +6,10 @@
 if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   detected=$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c 'import torch' 2>&1 | sed -n 's/^Core: //p' | head -n 1)
   if [ "$detected" = Prescott ]; then
-    flags=$(grep -m 1 '^flags' /proc/cpuinfo)
-    case " $flags " in
-      *" avx512f "*" avx512bw "*|*" avx512bw "*" avx512f "*) export OPENBLAS_CORETYPE=SkylakeX ;;
-      *" avx2 "*) export OPENBLAS_CORETYPE=Haswell ;;
-    esac
+    flags=" $(grep -m 1 '^flags' /proc/cpuinfo) "
+    if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* ]]; then export OPENBLAS_CORETYPE=SkylakeX
+    elif [[ $flags == *" avx2 "* ]]; then export OPENBLAS_CORETYPE=Haswell
+    fi
     echo "bench: OpenBLAS does not know this processor (it chose Prescott); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" >&2
   fi
 fi

@@ -11,9 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * converted once per input chunk into panels of L rows stored column by column, so one vector load
  * holds one input column of L output rows. Eight tokens then run against three panels at a time (against
  * two, or one token against one, for a block's last panels): each step broadcasts one input of each
- * token and multiply-adds it into 24 accumulators of L outputs, with no horizontal sums (the sum over inputs runs in order within each lane). The first input chunk's sums
- * are stored with the bias added and later chunks' added to them, so the output is not filled with the
- * bias beforehand (that extra pass cost OPT-125m's prompts 3-3.5 % of their time).
+ * token and multiply-adds it into 24 accumulators of L outputs, with no horizontal sums (the sum over
+ * inputs runs in order within each lane). The first input chunk's sums are stored with the bias added
+ * and later chunks' added to them, so the output is not filled with the bias beforehand (that extra
+ * pass cost OPT-125m's prompts 3-3.5 % of their time).
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -35,7 +36,7 @@ final class PanelProduct {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
         float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
-        float[] lanes = new float[TILE * 3 * L]; // a tile's accumulators, parked for flush
+        float[] lanes = new float[TILE * 3 * L]; // the widest tile's (8 x 3) accumulators, parked for flush
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, buffer);
