@@ -37,6 +37,8 @@ import java.util.stream.Stream;
  * {@value #DEFAULT_PROMPT}; forked for several rows, as beam search shares its prompt). Or, to time one kernel apart
  * from the rest of a step, each step is one matrix product ({@link ProductRun}):
  * <pre>AlternatingSteps product DTYPE ROWS IN TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B</pre>
+ * or one prompt of {@code TOKENS} tokens on a fresh cache ({@link PrefillRun}):
+ * <pre>AlternatingSteps prefill MODEL_DIR TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B</pre>
  * Prints both medians and their ratio.
  */
 public final class AlternatingSteps {
@@ -55,9 +57,19 @@ public final class AlternatingSteps {
             alternate(a, b, steps, String.format(Locale.ROOT, "%s [%d, %d] times %d tokens (%s)", dtype, rows, in, tokens, ProductRun.place(dtype, rows, in)));
             return;
         }
+        if (args.length == 6 && args[0].equals("prefill")) {
+            Path model = Path.of(args[1]);
+            int tokens = Integer.parseInt(args[2]), steps = Integer.parseInt(args[3]);
+            Object[] parameters = {model, tokens};
+            Class<?>[] types = {Path.class, int.class};
+            DoubleSupplier a = build(Path.of(args[4]), PrefillRun.class, types, parameters), b = build(Path.of(args[5]), PrefillRun.class, types, parameters);
+            alternate(a, b, steps, String.format(Locale.ROOT, "%s, prompts of %d tokens", model.getFileName(), tokens));
+            return;
+        }
         if (args.length != 5 && args.length != 6)
             throw new IllegalArgumentException("usage: AlternatingSteps MODEL_DIR ROWS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B [PROMPT]\n"
-                    + "   or: AlternatingSteps product DTYPE ROWS IN TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B");
+                    + "   or: AlternatingSteps product DTYPE ROWS IN TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B\n"
+                    + "   or: AlternatingSteps prefill MODEL_DIR TOKENS STEPS ENGINE_CLASSES_A ENGINE_CLASSES_B");
         Path model = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]), steps = Integer.parseInt(args[2]);
         int prompt = args.length == 6 ? Integer.parseInt(args[5]) : DEFAULT_PROMPT;
@@ -146,6 +158,29 @@ public final class AlternatingSteps {
             long t0 = System.nanoTime();
             lm.forward(new DecoderInput(x, rows, 1, null, null), cache, IntStream.range(0, rows).toArray());
             step++;
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    /** One build's model on one prompt: each call runs a prefill of {@code tokens} tokens on a fresh cache and returns its milliseconds. */
+    public static final class PrefillRun implements DoubleSupplier {
+        private final CausalLM lm;
+        private final float[] embeds;
+        private final int tokens;
+
+        public PrefillRun(Path dir, int tokens) throws IOException {
+            lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
+            this.tokens = tokens;
+            int width = lm.shape().inputWidth();
+            embeds = new float[tokens * width];
+            for (int i = 0; i < tokens; i++) lm.embed(5 + i % 1000, embeds, i * width);
+        }
+
+        @Override
+        public double getAsDouble() {
+            KvCache cache = lm.newCache(1, tokens);
+            long t0 = System.nanoTime();
+            lm.forward(new DecoderInput(embeds, 1, tokens, null, null), cache, new int[] {tokens - 1});
             return (System.nanoTime() - t0) / 1e6;
         }
     }

@@ -27,8 +27,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         this.slidingWindow = slidingWindow;
     }
 
-    /** The positions of one forward call: rows = batch * tokens, the mask over past + tokens keys. */
-    record Step(int batch, int tokens, int past, int[] mask, int[] positions, ArrayKvCache cache) {
+    /** The positions of one forward call: rows = batch * tokens, the mask over past + tokens keys; the arrays its layers share. */
+    record Step(int batch, int tokens, int past, int[] mask, int[] positions, ArrayKvCache cache, LayerScratch scratch) {
         int rows() { return batch * tokens; }
 
         int total() { return past + tokens; }
@@ -96,7 +96,7 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
         for (int r : rows) {
             if (r < 0 || r >= batch * tokens) throw new IllegalArgumentException("logit row " + r + " is not in [0, " + batch * tokens + ")");
         }
-        Step step = new Step(batch, tokens, past, mask, positions, kv);
+        Step step = new Step(batch, tokens, past, mask, positions, kv, new LayerScratch());
         float[] x = embedInputs(input.embeds(), step);
         for (int l = 0; l < shape.layers(); l++) {
             if (probe != null) probe.at(l, x, step.rows());
@@ -133,12 +133,13 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
 
     /**
      * Stores k, v [rows, kvHeads * headDim] in the cache, then lets q [rows, heads * headDim] attend
-     * causally over each row's cached positions (padding masked); returns [rows, heads * headDim].
+     * causally over each row's cached positions (padding masked); returns [rows, heads * headDim], the step's
+     * {@link LayerScratch#ATTENDED} array.
      */
     float[] attention(int layer, float[] q, float[] k, float[] v, float scale, Step step) {
         int heads = shape.heads(), headDim = shape.headDim(), kvWidth = shape.kvHeads() * headDim;
         int group = heads / shape.kvHeads(), width = heads * headDim;
-        float[] out = new float[step.rows() * width];
+        float[] out = step.scratch().get(LayerScratch.ATTENDED, step.rows() * width);
         int total = step.total();
         boolean windowed = slidingWindow > 0 && total > slidingWindow;
         if (step.tokens() < Attention.QUERIES && !windowed) {

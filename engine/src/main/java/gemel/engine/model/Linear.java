@@ -11,18 +11,22 @@ public record Linear(TensorView weight, float[] bias) {
     public int outputs() { return weight.dim(0); }
 
     /** x [rows, in] -> a new [rows, out]. */
-    float[] apply(float[] x, int rows) { return applyEach(x, rows, this)[0]; }
+    float[] apply(float[] x, int rows) { return apply(x, rows, new float[rows * outputs()]); }
 
-    /** Several layers of the same input width applied to x [rows, in], as one call ({@link MatMul#multiplyEach}): a new [rows, out] each. */
-    static float[][] applyEach(float[] x, int rows, Linear... layers) {
+    /** x [rows, in] -> out [rows, out], every element written; returns out. */
+    float[] apply(float[] x, int rows, float[] out) {
+        applyEach(x, rows, new float[][] {out}, this);
+        return out;
+    }
+
+    /** Several layers of the same input width applied to x [rows, in], as one call ({@link MatMul#multiplyEach}): outs[i] = [rows, out of layer i], every element written. */
+    static void applyEach(float[] x, int rows, float[][] outs, Linear... layers) {
         TensorView[] weights = new TensorView[layers.length];
-        float[][] biases = new float[layers.length][], outs = new float[layers.length][];
+        float[][] biases = new float[layers.length][];
         for (int i = 0; i < layers.length; i++) {
             weights[i] = layers[i].weight;
             biases[i] = layers[i].bias;
-            outs[i] = new float[rows * layers[i].outputs()];
         }
         MatMul.multiplyEach(x, rows, weights, biases, outs);
-        return outs;
     }
 }

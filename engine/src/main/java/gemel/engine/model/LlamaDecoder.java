@@ -100,27 +100,30 @@ public final class LlamaDecoder extends DecoderBase {
     void layer(int index, float[] x, Step step) {
         Layer l = layers[index];
         int rows = step.rows(), heads = shape().heads(), kvHeads = shape().kvHeads(), headDim = shape().headDim();
-        float[] h = new float[x.length];
+        LayerScratch s = step.scratch();
+        float[] h = s.get(LayerScratch.NORMED, x.length);
         l.attentionNorm.apply(x, rows, h);
-        float[][] qkv = Linear.applyEach(h, rows, l.q, l.k, l.v);
-        float[] q = qkv[0], k = qkv[1];
+        float[] q = s.get(LayerScratch.Q, rows * l.q.outputs()), k = s.get(LayerScratch.K, rows * l.k.outputs());
+        float[] v = s.get(LayerScratch.V, rows * l.v.outputs());
+        Linear.applyEach(h, rows, new float[][] {q, k, v}, l.q, l.k, l.v);
         Parallel.forRows(rows, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 rope.apply(q, r * heads * headDim, heads, step.positions()[r]);
                 rope.apply(k, r * kvHeads * headDim, kvHeads, step.positions()[r]);
             }
         });
-        float[] a = attention(index, q, k, qkv[2], scale, step);
-        addInPlace(x, l.o.apply(a, rows), rows);
+        float[] a = attention(index, q, k, v, scale, step);
+        float[] projected = s.get(LayerScratch.PROJECTED, x.length);
+        addInPlace(x, l.o.apply(a, rows, projected), rows);
         l.mlpNorm.apply(x, rows, h);
-        float[][] gateUp = Linear.applyEach(h, rows, l.gate, l.up);
-        float[] gate = gateUp[0], up = gateUp[1];
+        float[] gate = s.get(LayerScratch.INNER, rows * l.gate.outputs()), up = s.get(LayerScratch.INNER_2, rows * l.up.outputs());
+        Linear.applyEach(h, rows, new float[][] {gate, up}, l.gate, l.up);
         int ffn = gate.length / rows;
         Parallel.forRows(rows, (r0, r1) -> {
             activation.apply(gate, r0 * ffn, (r1 - r0) * ffn);
             for (int i = r0 * ffn; i < r1 * ffn; i++) gate[i] *= up[i];
         });
-        addInPlace(x, l.down.apply(gate, rows), rows);
+        addInPlace(x, l.down.apply(gate, rows, projected), rows);
     }
 
     @Override

@@ -111,22 +111,23 @@ public final class OptDecoder extends DecoderBase {
     @Override
     void layer(int index, float[] x, Step step) {
         Layer l = layers[index];
-        int rows = step.rows();
-        float[] h = normBefore ? norm(l.attentionNorm, x, rows) : x;
-        float[][] qkv = Linear.applyEach(h, rows, l.q, l.k, l.v);
-        float[] q = qkv[0];
-        int width = q.length / rows;
+        int rows = step.rows(), hidden = x.length / rows;
+        LayerScratch s = step.scratch();
+        float[] h = normBefore ? norm(l.attentionNorm, x, rows, s) : x;
+        float[] q = s.get(LayerScratch.Q, x.length), k = s.get(LayerScratch.K, x.length), v = s.get(LayerScratch.V, x.length);
+        Linear.applyEach(h, rows, new float[][] {q, k, v}, l.q, l.k, l.v);
         Parallel.forRows(rows, (r0, r1) -> {
-            for (int i = r0 * width; i < r1 * width; i++) q[i] *= scaling;
+            for (int i = r0 * hidden; i < r1 * hidden; i++) q[i] *= scaling;
         });
-        float[] a = attention(index, q, qkv[1], qkv[2], 1f, step);
-        addInPlace(x, l.out.apply(a, rows), rows);
+        float[] a = attention(index, q, k, v, 1f, step);
+        float[] projected = s.get(LayerScratch.PROJECTED, x.length);
+        addInPlace(x, l.out.apply(a, rows, projected), rows);
         if (!normBefore) l.attentionNorm.apply(x, rows, x);
-        h = normBefore ? norm(l.feedForwardNorm, x, rows) : x;
-        float[] f = l.fc1.apply(h, rows);
+        h = normBefore ? norm(l.feedForwardNorm, x, rows, s) : x;
+        float[] f = l.fc1.apply(h, rows, s.get(LayerScratch.INNER, rows * l.fc1.outputs()));
         int ffn = f.length / rows;
         Parallel.forRows(rows, (r0, r1) -> activation.apply(f, r0 * ffn, (r1 - r0) * ffn));
-        addInPlace(x, l.fc2.apply(f, rows), rows);
+        addInPlace(x, l.fc2.apply(f, rows, projected), rows);
         if (!normBefore) l.feedForwardNorm.apply(x, rows, x);
     }
 
@@ -137,8 +138,8 @@ public final class OptDecoder extends DecoderBase {
         return lmHead.apply(y, n);
     }
 
-    private static float[] norm(LayerNorm norm, float[] x, int rows) {
-        float[] out = new float[x.length];
+    private static float[] norm(LayerNorm norm, float[] x, int rows, LayerScratch s) {
+        float[] out = s.get(LayerScratch.NORMED, x.length);
         norm.apply(x, rows, out);
         return out;
     }
