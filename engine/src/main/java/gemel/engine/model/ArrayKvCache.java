@@ -12,6 +12,7 @@ import java.util.Arrays;
  * then on), stores only what its rows append, and holds as many positions as its parent could.
  */
 public final class ArrayKvCache implements KvCache {
+    private static final int KEY_RUN = 64; // positions whose keys putPositions writes row by row: their source rows stay in L1
     private final int layers;
     private final int kvHeads;
     private final int headDim;
@@ -125,14 +126,29 @@ public final class ArrayKvCache implements KvCache {
     }
 
     /**
-     * Stores the keys and values [kvHeads * headDim] of row {@code row} at absolute position
-     * {@code position} (not yet counted in length).
+     * Stores the keys and values [count, kvHeads * headDim] (position i's at kOff and vOff + i * kvHeads * headDim) of
+     * row {@code row} at absolute positions {@code position} .. + count (not yet counted in length). A key goes to
+     * headDim rows of its head, so the keys are written a run of {@value #KEY_RUN} positions at a time, each row's run
+     * at once: stored position by position, the rows ownCapacity apart thrashed the same cache sets, and a prompt's
+     * stores took 2.4 % of OPT-125m's 1,536-token prompts.
      */
-    void put(int layer, int row, int position, float[] k, int kOff, float[] v, int vOff) {
-        for (int g = 0; g < kvHeads; g++) putHead(layer, row, g, position, k, kOff, v, vOff);
+    void putPositions(int layer, int row, int position, int count, float[] k, int kOff, float[] v, int vOff) {
+        int width = kvHeads * headDim, p = position - prefixLength;
+        float[] keyRows = keys[layer], valueRows = values[layer];
+        for (int g = 0; g < kvHeads; g++) {
+            int head = (row * kvHeads + g) * ownCapacity * headDim;
+            for (int i = 0; i < count; i++) System.arraycopy(v, vOff + i * width + g * headDim, valueRows, head + (p + i) * headDim, headDim);
+            for (int i0 = 0; i0 < count; i0 += KEY_RUN) {
+                int n = Math.min(KEY_RUN, count - i0);
+                for (int d = 0; d < headDim; d++) {
+                    int to = head + d * ownCapacity + p + i0, from = kOff + i0 * width + g * headDim + d;
+                    for (int i = 0; i < n; i++) keyRows[to + i] = k[from + i * width];
+                }
+            }
+        }
     }
 
-    /** {@link #put} of key/value head {@code g} alone. */
+    /** {@link #putPositions} of one position and key/value head {@code g} alone. */
     void putHead(int layer, int row, int g, int position, float[] k, int kOff, float[] v, int vOff) {
         int p = position - prefixLength, head = (row * kvHeads + g) * ownCapacity * headDim;
         System.arraycopy(v, vOff + g * headDim, values[layer], head + p * headDim, headDim);

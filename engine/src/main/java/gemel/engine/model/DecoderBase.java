@@ -149,11 +149,12 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
             else pairedAttention(layer, q, k, v, scale, step, out);
             return out;
         }
-        // rows write disjoint positions of the cache
+        // rows write disjoint positions of the cache, a batch row's consecutive positions at once
         Parallel.forRows(step.rows(), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int b = r / step.tokens(), t = r % step.tokens();
-                step.cache().put(layer, b, step.past() + t, k, r * kvWidth, v, r * kvWidth);
+            for (int r = r0, end; r < r1; r = end) {
+                int b = r / step.tokens();
+                end = Math.min(r1, (b + 1) * step.tokens());
+                step.cache().putPositions(layer, b, step.past() + r % step.tokens(), end - r, k, r * kvWidth, v, r * kvWidth);
             }
         });
         if (windowed) {
