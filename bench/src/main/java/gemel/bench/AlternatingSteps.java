@@ -137,16 +137,17 @@ public final class AlternatingSteps {
     public static final class Run implements DoubleSupplier {
         private final CausalLM lm;
         private final KvCache cache;
-        private final int rows, width;
+        private final int rows, width, vocab;
         private int step;
 
         public Run(Path dir, int rows, int tokens, int steps) throws IOException {
             lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
             this.rows = rows;
             width = lm.shape().inputWidth();
+            vocab = lm.shape().vocabSize();
             KvCache prompt = lm.newCache(1, tokens + steps);
             float[] embeds = new float[tokens * width];
-            for (int i = 0; i < tokens; i++) lm.embed(5 + i % 1000, embeds, i * width);
+            for (int i = 0; i < tokens; i++) lm.embed((5 + i) % vocab, embeds, i * width);
             lm.forward(new DecoderInput(embeds, 1, tokens, null, null), prompt, new int[] {tokens - 1});
             cache = rows == 1 ? prompt : prompt.fork(rows);
         }
@@ -154,7 +155,7 @@ public final class AlternatingSteps {
         @Override
         public double getAsDouble() {
             float[] x = new float[rows * width];
-            for (int b = 0; b < rows; b++) lm.embed(7 + step + b, x, b * width);
+            for (int b = 0; b < rows; b++) lm.embed((7 + step + b) % vocab, x, b * width);
             long t0 = System.nanoTime();
             lm.forward(new DecoderInput(x, rows, 1, null, null), cache, IntStream.range(0, rows).toArray());
             step++;
@@ -171,9 +172,9 @@ public final class AlternatingSteps {
         public PrefillRun(Path dir, int tokens) throws IOException {
             lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
             this.tokens = tokens;
-            int width = lm.shape().inputWidth();
+            int width = lm.shape().inputWidth(), vocab = lm.shape().vocabSize();
             embeds = new float[tokens * width];
-            for (int i = 0; i < tokens; i++) lm.embed(5 + i % 1000, embeds, i * width);
+            for (int i = 0; i < tokens; i++) lm.embed((5 + i) % vocab, embeds, i * width);
         }
 
         @Override

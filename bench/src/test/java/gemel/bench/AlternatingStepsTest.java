@@ -30,4 +30,23 @@ class AlternatingStepsTest {
         assertTrue(m.find(), line);
         assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0, line);
     }
+
+    /** Prompts of two builds (the same one twice) on a real model folder, timed in turn; both medians print. */
+    @Test
+    void promptsOfTwoBuildsAreTimedInTurn() throws Exception {
+        Path engine = Path.of(MatMul.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path model = Path.of(System.getProperty("gemel.shared")).resolve("models/stories260k");
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            AlternatingSteps.main(new String[] {"prefill", model.toString(), "40", "3", engine.toString(), engine.toString()});
+        } finally {
+            System.setOut(out);
+        }
+        String line = printed.toString(StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("stories260k, prompts of 40 tokens: A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 3 alternating steps; B / A ([0-9.]+);").matcher(line);
+        assertTrue(m.find(), line);
+        assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0, line);
+    }
 }
