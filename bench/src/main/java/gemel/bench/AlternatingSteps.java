@@ -9,6 +9,7 @@ import gemel.engine.model.DecoderInput;
 import gemel.engine.model.Decoders;
 import gemel.engine.model.KvCache;
 import gemel.engine.tensor.DType;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -118,19 +119,28 @@ public final class AlternatingSteps {
         return (DoubleSupplier) loader.loadClass(run.getName()).getConstructor(types).newInstance(parameters);
     }
 
-    /** The jars beside this one (lib/) but gemel's own: the engine comes from the build under test. */
+    /**
+     * The libraries but gemel's own (the engine comes from the build under test): the jars beside this one (lib/, as
+     * packaged), or, run from compiled classes (the tests), the jars of this JVM's class path.
+     */
     private static List<URL> libraries(Path self) throws IOException {
         Path lib = self.resolveSibling("lib");
-        if (!Files.isDirectory(lib)) return List.of();
-        try (Stream<Path> jars = Files.list(lib)) {
-            return jars.filter(p -> !p.getFileName().toString().startsWith("gemel-")).sorted().map(p -> {
-                try {
-                    return p.toUri().toURL();
-                } catch (MalformedURLException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).toList();
+        List<Path> jars;
+        if (Files.isDirectory(lib)) {
+            try (Stream<Path> listed = Files.list(lib)) {
+                jars = listed.toList();
+            }
+        } else {
+            jars = Stream.of(System.getProperty("java.class.path").split(File.pathSeparator)).map(Path::of).toList();
         }
+        return jars.stream().filter(p -> p.getFileName().toString().endsWith(".jar") && !p.getFileName().toString().startsWith("gemel-"))
+                .sorted().map(p -> {
+                    try {
+                        return p.toUri().toURL();
+                    } catch (MalformedURLException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }).toList();
     }
 
     /** One build's model on a prefilled prompt: each call runs one step and returns its milliseconds. */
