@@ -16,36 +16,39 @@ class AlternatingStepsTest {
     /** Two builds (here the same one, each in its own class loader) time a cached product in turn; both medians print. */
     @Test
     void productsOfTwoBuildsAreTimedInTurn() throws Exception {
-        Path engine = Path.of(MatMul.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        PrintStream out = System.out;
-        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-        try {
-            AlternatingSteps.main(new String[] {"product", "F16", "64", "96", "2", "5", engine.toString(), engine.toString()});
-        } finally {
-            System.setOut(out);
-        }
-        String line = printed.toString(StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("F16 \\[64, 96] times 2 tokens \\(cached\\): A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 5 alternating steps; B / A ([0-9.]+);").matcher(line);
-        assertTrue(m.find(), line);
-        assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0, line);
+        String engine = engineClasses();
+        assertBothTimed(printedBy("product", "F16", "64", "96", "2", "5", engine, engine),
+                "F16 \\[64, 96] times 2 tokens \\(cached\\): A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 5 alternating steps; B / A ([0-9.]+);");
     }
 
     /** Prompts of two builds (the same one twice) on a real model folder, timed in turn; both medians print. */
     @Test
     void promptsOfTwoBuildsAreTimedInTurn() throws Exception {
-        Path engine = Path.of(MatMul.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path model = Path.of(System.getProperty("gemel.shared")).resolve("models/stories260k");
+        String engine = engineClasses(), model = Path.of(System.getProperty("gemel.shared")).resolve("models/stories260k").toString();
+        assertBothTimed(printedBy("prefill", model, "40", "3", engine, engine),
+                "stories260k, prompts of 40 tokens: A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 3 alternating steps; B / A ([0-9.]+);");
+    }
+
+    private static String engineClasses() throws Exception {
+        return Path.of(MatMul.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    /** What {@code AlternatingSteps.main(args)} prints. */
+    private static String printedBy(String... args) throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         PrintStream out = System.out;
         System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
         try {
-            AlternatingSteps.main(new String[] {"prefill", model.toString(), "40", "3", engine.toString(), engine.toString()});
+            AlternatingSteps.main(args);
         } finally {
             System.setOut(out);
         }
-        String line = printed.toString(StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("stories260k, prompts of 40 tokens: A ([0-9.]+) ms, B ([0-9.]+) ms \\(medians of 3 alternating steps; B / A ([0-9.]+);").matcher(line);
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The line matches {@code pattern}, whose first two groups (A's and B's medians) are positive. */
+    private static void assertBothTimed(String line, String pattern) {
+        Matcher m = Pattern.compile(pattern).matcher(line);
         assertTrue(m.find(), line);
         assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0, line);
     }
