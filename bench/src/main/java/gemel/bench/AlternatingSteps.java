@@ -143,6 +143,14 @@ public final class AlternatingSteps {
                 }).toList();
     }
 
+    /** The input embeddings of a prompt of {@code tokens} tokens: ids 5, 6, ..., wrapping at the vocabulary. */
+    private static float[] promptEmbeds(CausalLM lm, int tokens) {
+        int width = lm.shape().inputWidth(), vocab = lm.shape().vocabSize();
+        float[] embeds = new float[tokens * width];
+        for (int i = 0; i < tokens; i++) lm.embed((5 + i) % vocab, embeds, i * width);
+        return embeds;
+    }
+
     /** One build's model on a prefilled prompt: each call runs one step and returns its milliseconds. */
     public static final class Run implements DoubleSupplier {
         private final CausalLM lm;
@@ -156,9 +164,7 @@ public final class AlternatingSteps {
             width = lm.shape().inputWidth();
             vocab = lm.shape().vocabSize();
             KvCache prompt = lm.newCache(1, tokens + steps);
-            float[] embeds = new float[tokens * width];
-            for (int i = 0; i < tokens; i++) lm.embed((5 + i) % vocab, embeds, i * width);
-            lm.forward(new DecoderInput(embeds, 1, tokens, null, null), prompt, new int[] {tokens - 1});
+            lm.forward(new DecoderInput(promptEmbeds(lm, tokens), 1, tokens, null, null), prompt, new int[] {tokens - 1});
             cache = rows == 1 ? prompt : prompt.fork(rows);
         }
 
@@ -182,9 +188,7 @@ public final class AlternatingSteps {
         public PrefillRun(Path dir, int tokens) throws IOException {
             lm = Decoders.load(HfConfig.load(dir), Checkpoint.open(dir));
             this.tokens = tokens;
-            int width = lm.shape().inputWidth(), vocab = lm.shape().vocabSize();
-            embeds = new float[tokens * width];
-            for (int i = 0; i < tokens; i++) lm.embed((5 + i) % vocab, embeds, i * width);
+            embeds = promptEmbeds(lm, tokens);
         }
 
         @Override
