@@ -60,6 +60,7 @@ class MatMulTest {
         compare(random, DType.BF16, MatMul.PANEL_TOKENS, 2100, 300, false);
         compare(random, DType.F16, MatMul.PANEL_TOKENS + 3, 2100, 8 * 64 + 53, true); // three-panel tiles adding to the first chunk's sums
         compare(random, DType.F32, MatMul.PANEL_TOKENS + 9, 4200, 75, true); // three chunks, a bias, leftover tokens and rows
+        for (DType dtype : DType.values()) compare(random, dtype, MatMul.PANEL_TOKENS + 1, 300, 70, true); // a chunk packed in a whole piece and a part
     }
 
     @Test
