@@ -9,7 +9,7 @@ package gemel.engine.model;
  */
 final class LayerScratch {
     static final int NORMED = 0, Q = 1, K = 2, V = 3, ATTENDED = 4, PROJECTED = 5, INNER = 6, INNER_2 = 7;
-    private final float[][] arrays = new float[8][];
+    private final float[][] arrays = new float[INNER_2 + 1][]; // one per slot
 
     /** The array of {@code slot} with {@code length} floats, holding whatever its last user wrote: the caller writes all of it. */
     float[] get(int slot, int length) {
