@@ -11,6 +11,8 @@
 #   GEMEL_BENCH_SET       real (default) | dev (small stand-ins that try the whole harness in a minute)
 #   GEMEL_BENCH_MODELS    a space-separated subset of the plan's models, e.g. "opt-125m-fp32 llama-1b-bf16"
 #   GEMEL_BENCH_MARKDOWN  the file whose sections are rewritten (default BENCHMARKS.md at the root)
+#   GEMEL_BENCH_JAVA_OPTIONS  extra options for gemel's JVM, e.g. "-XX:UseAVX=2" to time 256-bit vectors as on a processor
+#                         without AVX-512 (then set OPENBLAS_CORETYPE=Haswell too, so that the peer uses AVX2 as well)
 # Sections run in the order listed above whatever the order asked: the bounds of the others come from machine.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,8 +45,9 @@ echo "bench: plan ($set_name) in $plan${generate:+, generating missing models}" 
 
 echo "bench: building the bench module" >&2
 (cd "$root" && mvn -q -B -ntp -DskipTests package -pl bench -am >&2)
+read -r -a java_options <<< "${GEMEL_BENCH_JAVA_OPTIONS:-}"
 java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx4g
-      -jar "$root/bench/target/gemel-bench.jar")
+      "${java_options[@]}" -jar "$root/bench/target/gemel-bench.jar")
 
 models() {
   if [ -n "${GEMEL_BENCH_MODELS:-}" ]; then echo "$GEMEL_BENCH_MODELS"; return; fi
@@ -64,7 +67,7 @@ measure_model() {
 }
 # the command as typed, with the settings that change what it measures
 command="tools/bench/run.sh${*:+ $*}"
-for v in GEMEL_BENCH_SET GEMEL_BENCH_MODELS; do
+for v in GEMEL_BENCH_SET GEMEL_BENCH_MODELS GEMEL_BENCH_JAVA_OPTIONS; do
   if [ -n "${!v:-}" ]; then command="$v=\"${!v}\" $command"; fi
 done
 
