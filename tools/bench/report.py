@@ -154,7 +154,7 @@ def render_machine(records, plan, results):
     setup = {r["impl"]: r for r in records if r["kind"] == "setup"}
     lines += [
         "",
-        f"Memory read bandwidth over a {gib:.0f} GiB buffer: gemel (Vector API sum over a MemorySegment, "
+        f"Memory read bandwidth over a {gib:.0f} GiB buffer: gemel (Vector API sum of its 32-bit words over a MemorySegment, "
         f"{setup.get('gemel', {}).get('cores', '?')} threads of four streams each, {setup.get('gemel', {}).get('vector_bits', '?')}-bit vectors) "
         f"**{_fmt(stream.get('gemel', {}).get('gb_per_s'))} GB/s**; torch (`tensor.sum()`, {setup.get('torch', {}).get('threads', '?')} threads) "
         f"**{_fmt(stream.get('torch', {}).get('gb_per_s'))} GB/s**.",
