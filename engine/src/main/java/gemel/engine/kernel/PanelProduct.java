@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link MatMul}'s path for many tokens (a prompt, an image's patches): a block of weight rows is
  * converted once per input chunk into panels of L rows stored column by column, so one vector load
- * holds one input column of L output rows. Eight tokens then run against three panels at a time (against
- * two, or one token against one, for a block's last panels): each step broadcasts one input of each
- * token and multiply-adds it into 24 accumulators of L outputs, with no horizontal sums (the sum over
+ * holds one input column of L output rows. Eight tokens (three with AVX2's 16 vector registers) then run
+ * against three panels at a time (against two, or one token against one, for a block's last panels): each
+ * step broadcasts one input of each token and multiply-adds it into 24 (9) accumulators of L outputs,
+ * with no horizontal sums (the sum over
  * inputs runs in order within each lane). The first input chunk's sums are stored with the bias added
  * and later chunks' added to them, so the output is not filled with the bias beforehand (that extra
  * pass cost OPT-125m's prompts 3-3.5 % of their time).
@@ -19,7 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final int TILE = 8; // tokens per step of the token loop: one 8 x 3 tile, or one 8 x 2
+    // tokens per step of the token loop (one TILE x 3 tile, or one TILE x 2): eight where there are 32 vector registers
+    // (AVX-512, Arm), three where there are 16 (AVX2), since 8 x 3 accumulators in 16 registers spill on every input
+    private static final int TILE = vectorRegisters() >= 32 ? 8 : 3;
     private static final Scratch PANELS = new Scratch();
     private static final Scratch PACK_BUFFER = new Scratch();
     // columns of a group converted at a time: L x 256 floats (16 KiB) stay in L1, and each weight row is read in runs of
@@ -39,7 +42,7 @@ final class PanelProduct {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
         float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
-        float[] lanes = new float[TILE * 3 * L]; // the widest tile's (8 x 3) accumulators, parked for flush
+        float[] lanes = new float[TILE * 3 * L]; // the widest tile's accumulators, parked for flush
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
             pack(w, in, o0, rows, k0, kc, panels, buffer);
@@ -50,11 +53,13 @@ final class PanelProduct {
             for (; t + TILE <= tokens; t += TILE) {
                 int g = 0;
                 for (; g + 2 < groups; g += 3) {
-                    tile8x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    if (TILE == 8) tile8x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    else tile3x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
                     flush(lanes, 3, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 for (; g + 1 < groups; g += 2) {
-                    tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    if (TILE == 8) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
+                    else tile3x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
                     flush(lanes, 2, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
@@ -213,6 +218,69 @@ final class PanelProduct {
     }
 
     /**
+     * {@link #tile8x3} for three tokens, where there are 16 vector registers (AVX2): nine accumulators, three weight
+     * vectors and three broadcasts (the JIT loads every broadcast before the multiply-adds) take 15. Prompt products on
+     * the Xeon limited to AVX2 (-XX:UseAVX=2), 512 tokens, fp32, [768, 768] and [2048, 2048]: a four-token tile (19
+     * registers: four accumulators spill) took 0.72-0.76 of the eight-token tile's time, and this one 0.94-0.99 of the
+     * four-token tile's. OpenBLAS's AVX2 kernels still take about 0.6 of this tile's time.
+     */
+    private static void tile3x3(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00;
+        int q = p + kc * L, r = q + kc * L;
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
+            FloatVector w2 = FloatVector.fromArray(F, panels, r + k * L);
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            a02 = w2.fma(b, a02);
+            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            a12 = w2.fma(b, a12);
+            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            a22 = w2.fma(b, a22);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a10.intoArray(lanes, 3 * L);
+        a11.intoArray(lanes, 4 * L);
+        a12.intoArray(lanes, 5 * L);
+        a20.intoArray(lanes, 6 * L);
+        a21.intoArray(lanes, 7 * L);
+        a22.intoArray(lanes, 8 * L);
+    }
+
+    /** {@link #tile8x2} for four tokens (see {@link #tile4x3}). */
+    /** {@link #tile8x2} for three tokens (see {@link #tile3x3}). */
+    private static void tile3x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+        int q = p + kc * L;
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, 1 * L);
+        a10.intoArray(lanes, 2 * L);
+        a11.intoArray(lanes, 3 * L);
+        a20.intoArray(lanes, 4 * L);
+        a21.intoArray(lanes, 5 * L);
+    }
+
+    /**
      * The sums a tile parked in lanes (token j, panel q at (panels j + q) L) plus prior (at po + j * priorRow) to out at
      * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel). The tiles
      * used to call {@link #store} once per accumulator themselves; the JIT stops inlining in methods as large as they
@@ -227,7 +295,13 @@ final class PanelProduct {
         }
     }
 
-    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the eight-by-two tiles. */
+    /** The vector registers of this processor's preferred species: x86 has 32 only with AVX-512 (EVEX), Arm has 32. */
+    private static int vectorRegisters() {
+        boolean x86 = System.getProperty("os.arch").matches("amd64|x86_64|x86|i386");
+        return x86 && F.vectorBitSize() < 512 ? 16 : 32;
+    }
+
+    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the tiles. */
     private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] prior, int priorRow,
                                 float[] out, int outDim, int o, int valid) {
         for (int t = t0; t < t0 + n; t++) {
