@@ -10,6 +10,7 @@ the JSON lines gemel.bench.Bench and torch_peer.py appended to DIR/<section>.jso
 """
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -19,7 +20,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 COMMAND = "tools/bench/run.sh"
 GOAL = 0.8  # of the bound, for prefill and for decode
@@ -187,7 +187,7 @@ class Shape:
         if len(dtypes) != 1:
             raise SystemExit(f"report: {model['dir']} mixes dtypes {sorted(dtypes)}")
         self.stored_bytes = self.BYTES[dtypes.pop()]
-        numel = {k: int(np.prod(v["shape"])) for k, v in header.items()}
+        numel = {k: math.prod(v["shape"]) for k, v in header.items()}
         rank = {k: len(v["shape"]) for k, v in header.items()}
         head = next((k for k in numel if k.endswith("lm_head.weight")), None) or next(k for k in numel if k.endswith("embed_tokens.weight"))
         self.head_params = numel[head]
@@ -235,6 +235,7 @@ def _output_check(files, argmax=True):
     """max |gemel - torch| / max |torch| of the outputs both saved, and (logits) whether their argmax agree."""
     if set(files) != {"gemel", "torch"}:
         return "-"
+    import numpy as np  # only here, so that the rest (and its tests) runs on a python3 without numpy
     g, t = np.load(files["gemel"]), np.load(files["torch"])
     if g.shape != t.shape:
         return f"shapes differ {g.shape} vs {t.shape}"
@@ -368,13 +369,13 @@ def clip_flops(spec):
     header = {k: v for k, v in _header(os.path.join(spec["dir"], "model.safetensors")).items() if k != "__metadata__"}
     patches = (cfg["image_size"] // cfg["patch_size"]) ** 2
     tokens = patches + 1
-    matrices = sum(int(np.prod(v["shape"])) for k, v in header.items() if len(v["shape"]) == 2 and "position_embedding" not in k)
-    conv = int(np.prod(header["vision_model.embeddings.patch_embedding.weight"]["shape"]))
+    matrices = sum(math.prod(v["shape"]) for k, v in header.items() if len(v["shape"]) == 2 and "position_embedding" not in k)
+    conv = math.prod(header["vision_model.embeddings.patch_embedding.weight"]["shape"])
     d = cfg["hidden_size"]
     expected = cfg["num_hidden_layers"] * (4 * d * d + 2 * d * cfg["intermediate_size"])
     if matrices != expected:
         raise SystemExit(f"report: {spec['dir']} holds {matrices} matrix parameters, its config implies {expected}")
-    params = sum(int(np.prod(v["shape"])) for v in header.values())
+    params = sum(math.prod(v["shape"]) for v in header.values())
     return 2 * matrices * tokens + 2 * conv * patches + cfg["num_hidden_layers"] * 4 * d * tokens * tokens, params
 
 
