@@ -17,6 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    // scoresFour keeps 16 accumulators, four key vectors and four broadcasts: in 16 registers (AVX2) they spill, and the
+    // one-vector rest path ran OPT-125m's 1,536-token prompts in 0.85-0.95 of the time there (-XX:UseAVX=2, in turns)
+    private static final boolean FOUR_KEY_VECTORS = VectorRegisters.COUNT >= 32;
 
     private Attention() {}
 
@@ -114,7 +117,7 @@ public final class Attention {
             int n = Math.min(s.length, last - base);
             if (n <= 0) break;
             int j = 0;
-            for (; j + 4 * L <= n; j += 4 * L) scoresFour(q, qOff, qStride, headDim, scale, s, j, scores, base + j, stride);
+            for (; FOUR_KEY_VECTORS && j + 4 * L <= n; j += 4 * L) scoresFour(q, qOff, qStride, headDim, scale, s, j, scores, base + j, stride);
             scoresRestFour(q, qOff, qStride, headDim, scale, s, j, n, scores, base, stride);
             base += n;
         }
@@ -315,8 +318,8 @@ public final class Attention {
     }
 
     /**
-     * Scores of the four queries of {@link #attendFour} against positions [j, n) of a span (fewer than 4L),
-     * L at a time with the lanes past n masked off: each key vector feeds four chains.
+     * Scores of the four queries of {@link #attendFour} against positions [j, n) of a span (fewer than 4L, or all of
+     * them with 16 vector registers), L at a time with the lanes past n masked off: each key vector feeds four chains.
      */
     private static void scoresRestFour(float[] q, int qOff, int qStride, int headDim, float scale, Span s, int j, int n,
                                        float[] scores, int at, int stride) {

@@ -22,7 +22,7 @@ final class PanelProduct {
     private static final int L = F.length();
     // tokens per step of the token loop (one TILE x 3 tile, or one TILE x 2): eight where there are 32 vector registers
     // (AVX-512, Arm), three where there are 16 (AVX2), since 8 x 3 accumulators in 16 registers spill on every input
-    private static final int TILE = vectorRegisters() >= 32 ? 8 : 3;
+    private static final int TILE = VectorRegisters.COUNT >= 32 ? 8 : 3;
     private static final Scratch PANELS = new Scratch();
     private static final Scratch PACK_BUFFER = new Scratch();
     // columns of a group converted at a time: L x 256 floats (16 KiB) stay in L1, and each weight row is read in runs of
@@ -293,12 +293,6 @@ final class PanelProduct {
                 store(FloatVector.fromArray(F, lanes, (panels * j + q) * L), prior, po + j * priorRow + q * L, out, oo + j * stride + q * L, valid - q * L);
             }
         }
-    }
-
-    /** The vector registers of this processor's preferred species: x86 has 32 only with AVX-512 (EVEX), Arm has 32. */
-    private static int vectorRegisters() {
-        boolean x86 = System.getProperty("os.arch").matches("amd64|x86_64|x86|i386");
-        return x86 && F.vectorBitSize() < 512 ? 16 : 32;
     }
 
     /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the tiles. */
