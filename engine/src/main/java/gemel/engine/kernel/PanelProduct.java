@@ -12,10 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * holds one input column of L output rows. Eight tokens (three with AVX2's 16 vector registers) then run
  * against three panels at a time (against two, or one token against one, for a block's last panels): each
  * step broadcasts one input of each token and multiply-adds it into 24 (9) accumulators of L outputs,
- * with no horizontal sums (the sum over
- * inputs runs in order within each lane). The first input chunk's sums are stored with the bias added
- * and later chunks' added to them, so the output is not filled with the bias beforehand (that extra
- * pass cost OPT-125m's prompts 3-3.5 % of their time).
+ * with no horizontal sums (the sum over inputs runs in order within each lane). The first input chunk's
+ * sums are stored with the bias added and later chunks' added to them, so the output is not filled with
+ * the bias beforehand (that extra pass cost OPT-125m's prompts 3-3.5 % of their time).
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -255,7 +254,6 @@ final class PanelProduct {
         a22.intoArray(lanes, 8 * L);
     }
 
-    /** {@link #tile8x2} for four tokens (see {@link #tile4x3}). */
     /** {@link #tile8x2} for three tokens (see {@link #tile3x3}). */
     private static void tile3x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
