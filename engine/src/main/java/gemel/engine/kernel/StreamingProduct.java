@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
  * F16 is widened to 2^-112 times its value by {@link StoredFloats#halfScaledDown}, exact for finite values, and
  * the kernels' input is scaled up by 2^112 to match ({@link #input}); so {@link MatMul} sends here only F16
- * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #input}). (Converting F16
+ * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #input}). The five-token pass
+ * multiplies each F16 vector back up by 2^112 instead and reads the input unscaled ({@link #wholeValues}). (Converting F16
  * into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
  * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
  * several times slower.)
@@ -113,7 +114,7 @@ final class StreamingProduct {
         long o = (long) first * in, s = (long) apart * in;
         int t = 0;
         for (int pass; (pass = Math.min(TOKENS, tokens - t)) >= 3; t += pass) {
-            dot5x4(xs, t * in, in, pass, data, o, s, lanes);
+            dot5x4(DTYPE == DType.F16 ? x : xs, t * in, in, pass, data, o, s, lanes); // F16: see wholeValues
             store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
         for (int by = step; t < tokens; t++) {
@@ -173,8 +174,8 @@ final class StreamingProduct {
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
         for (int i = 0, end = F.loopBound(in); i < end; i += L) {
             long p = o + i;
-            FloatVector w0 = load(data, p), w1 = load(data, p + s), w2 = load(data, p + 2 * s), w3 = load(data, p + 3 * s);
-            FloatVector v = FloatVector.fromArray(F, x, x0 + i);
+            FloatVector w0 = wholeValues(data, p), w1 = wholeValues(data, p + s), w2 = wholeValues(data, p + 2 * s);
+            FloatVector w3 = wholeValues(data, p + 3 * s), v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
             a01 = v.fma(w1, a01);
             a02 = v.fma(w2, a02);
@@ -220,6 +221,17 @@ final class StreamingProduct {
         a41.intoArray(lanes, 17 * L);
         a42.intoArray(lanes, 18 * L);
         a43.intoArray(lanes, 19 * L);
+    }
+
+    /**
+     * {@link #load} for {@link #dot5x4}: the stored values themselves, for F16 too. {@link StoredFloats#halfScaledDown} widens
+     * a subnormal half to an fp32 subnormal, and an Intel core takes a microcode assist for every multiply-add with a
+     * subnormal operand; real and random weights hold about one subnormal half in a thousand, so one F16 vector in a few
+     * dozen carries one. Here five multiply-adds use each vector: multiplied by 2^112 first (exact), it takes one assist
+     * instead of five. A five-token product of a [8192, 2048] F16 weight took 0.53-0.58 of the time (Xeon, in turns).
+     */
+    private static FloatVector wholeValues(MemorySegment data, long index) {
+        return DTYPE == DType.F16 ? load(data, index).mul(1 / StoredFloats.HALF_SCALE_DOWN) : load(data, index);
     }
 
     /** L stored values from element {@code index} on, widened to fp32 (F16: 2^-112 times their value, exact for finite values). */
