@@ -68,8 +68,9 @@ public final class StoredFloats {
      * every finite value, subnormals included: the sign and magnitude bits move to fp32's places, where the exponent comes
      * out 112 too small. The decode kernels scale their input up by 2^112 instead of each weight: that multiply shared the
      * processor's multiply-add ports, and without it the decode product of F16 weights held in cache ran 1.24-1.29 times
-     * as fast. Infinities and NaNs come out finite, at 2^16 or more times the scale, so callers use it only where
-     * {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more integer operations)
+     * as fast. Subnormal halves come out as fp32 subnormals, which cost Intel cores an assist per multiply-add (see
+     * StreamingProduct's wholeValues). Infinities and NaNs come out finite, at 2^16 or more times the scale, so callers
+     * use it only where {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more integer operations)
      * made the decode kernels several times slower.
      */
     static FloatVector halfScaledDown(MemorySegment data, long byteOffset) {
