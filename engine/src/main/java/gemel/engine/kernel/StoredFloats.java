@@ -70,8 +70,8 @@ public final class StoredFloats {
      * processor's multiply-add ports, and without it the decode product of F16 weights held in cache ran 1.24-1.29 times
      * as fast. Subnormal halves come out as fp32 subnormals, which cost Intel cores an assist per multiply-add (see
      * StreamingProduct's wholeValues). Infinities and NaNs come out finite, at 2^16 or more times the scale, so callers
-     * use it only where {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more integer operations)
-     * made the decode kernels several times slower.
+     * use it only where {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more
+     * integer operations) made the decode kernels several times slower.
      */
     static FloatVector halfScaledDown(MemorySegment data, long byteOffset) {
         // shifted 13 bits up, the sign-extended lanes hold the sign in bits 28 to 31: keep bit 31 only

@@ -25,8 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * F16 is widened to 2^-112 times its value by {@link StoredFloats#halfScaledDown}, exact for finite values, and
  * the kernels' input is scaled up by 2^112 to match ({@link #input}); so {@link MatMul} sends here only F16
  * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #input}). The five-token pass
- * multiplies each F16 vector back up by 2^112 instead and reads the input unscaled ({@link #wholeValues}). (Converting F16
- * into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
+ * multiplies each F16 vector back up by 2^112 instead and reads the input unscaled ({@link #wholeValues}).
+ * (Converting F16 into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
  * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
  * several times slower.)
  * The class is a template: {@link StreamingKernels} defines one hidden copy of it per dtype, whose {@link #DTYPE}
@@ -228,7 +228,8 @@ final class StreamingProduct {
      * a subnormal half to an fp32 subnormal, and an Intel core takes a microcode assist for every multiply-add with a
      * subnormal operand; real and random weights hold about one subnormal half in a thousand, so one F16 vector in a few
      * dozen carries one. Here five multiply-adds use each vector: multiplied by 2^112 first (exact), it takes one assist
-     * instead of five. A five-token product of a [8192, 2048] F16 weight took 0.53-0.58 of the time (Xeon, in turns).
+     * instead of five. Five-token products of F16 weights took 0.53 ([512, 2048], from the caches) and 0.58 ([8192, 2048],
+     * from memory) of the time (Xeon, in turns).
      */
     private static FloatVector wholeValues(MemorySegment data, long index) {
         return DTYPE == DType.F16 ? load(data, index).mul(1 / StoredFloats.HALF_SCALE_DOWN) : load(data, index);
