@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * dimension in chunks that keep a task's packed weights in L2 however wide the layer (OPT-6.7B's fc2
  * reads 16384 inputs); fewer tokens (decode steps, beams, short prompts: bound by reading the weight)
  * through {@link StreamingProduct}, which reads each weight once. An F16 weight that holds an infinity
- * or a NaN takes the panel path for any number of tokens (see {@link FiniteHalves}), and so does an F16
- * product of an input of 2^16 or more in magnitude.
+ * or a NaN, or more zeros and subnormals than {@link ZeroExponentHalves} lets stream, takes the panel path for
+ * any number of tokens, and so does an F16 product of an input of 2^16 or more in magnitude (see
+ * StreamingProduct's class comment).
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -45,13 +46,20 @@ public final class MatMul {
             if (w[i].dim(1) != w[0].dim(1)) throw new IllegalArgumentException(w[i] + " and " + w[0] + " take inputs of different widths");
         }
         int in = w.length == 0 ? 0 : w[0].dim(1);
-        float[][] xs = new float[w.length][];
+        boolean[] streams = new boolean[w.length];
+        ZeroExponentHalves[] halves = new ZeroExponentHalves[w.length];
+        Boolean halfInput = null; // whether x suits F16's streaming kernels: found out for the first F16 weight
         for (int i = 0; i < w.length; i++) {
-            // F16 streams only when finite, and with inputs its kernels can scale (input is null otherwise, see StreamingProduct)
-            xs[i] = tokens < PANEL_TOKENS && (w[i].dtype() != DType.F16 || FiniteHalves.allFinite(w[i])) ? scaledInput(w, xs, i, x, tokens, in) : null;
-            if (xs[i] == null) panels(x, tokens, w[i], bias[i], out[i]);
+            if (w[i].dtype() == DType.F16 && tokens < PANEL_TOKENS) {
+                if (halfInput == null) halfInput = belowHalfLimit(x, tokens * in);
+                halves[i] = ZeroExponentHalves.of(w[i]);
+                streams[i] = halfInput && halves[i].streams();
+            } else {
+                streams[i] = tokens < PANEL_TOKENS;
+            }
+            if (!streams[i]) panels(x, tokens, w[i], bias[i], out[i]);
         }
-        stream(x, xs, tokens, in, w, bias, out);
+        stream(x, streams, tokens, in, w, halves, bias, out);
     }
 
     /** The scalar twin of {@link #multiply}: the plain triple loop, reading the weight one element at a time. */
@@ -78,12 +86,14 @@ public final class MatMul {
             throw new IllegalArgumentException("bias has " + bias.length + " floats, " + w + " has " + outDim + " rows");
     }
 
-    /** The streaming kernels' input for w[i]: that of an earlier weight of the same dtype when there is one. */
-    private static float[] scaledInput(TensorView[] w, float[][] xs, int i, float[] x, int tokens, int in) {
-        for (int j = 0; j < i; j++) {
-            if (xs[j] != null && w[j].dtype() == w[i].dtype()) return xs[j];
-        }
-        return StreamingKernels.input(w[i], x, tokens, in);
+    /**
+     * True if every one of x's first n values is below 2^16 in magnitude, as F16's streaming kernels need (NaNs are not). A
+     * plain loop: in vectors, it ran hundreds of times slower until the JIT had compiled it, which a short run never did.
+     */
+    private static boolean belowHalfLimit(float[] x, int n) {
+        float largest = 0;
+        for (int i = 0; i < n; i++) largest = Math.max(largest, Math.abs(x[i])); // a NaN stays
+        return largest < 0x1p16f;
     }
 
     /** A prompt's product, and any the streaming kernels do not take: through {@link PanelProduct}. */
@@ -96,16 +106,17 @@ public final class MatMul {
     }
 
     /**
-     * The weights with a streaming input (xs[i] not null; there may be none) in one parallel call: the rows of all of them
-     * are cut into a few blocks per core, each within one weight, so that a weight gets blocks in proportion to its rows.
+     * The weights that stream (there may be none) in one parallel call: the rows of all of them are cut into a few blocks
+     * per core, each within one weight, so that a weight gets blocks in proportion to its rows.
      */
-    private static void stream(float[] x, float[][] xs, int tokens, int in, TensorView[] w, float[][] bias, float[][] out) {
+    private static void stream(float[] x, boolean[] streams, int tokens, int in, TensorView[] w, ZeroExponentHalves[] halves, float[][] bias,
+                               float[][] out) {
         long rows = 0;
-        for (int i = 0; i < w.length; i++) if (xs[i] != null) rows += w[i].dim(0);
+        for (int i = 0; i < w.length; i++) if (streams[i]) rows += w[i].dim(0);
         int rowBlock = balancedRows(Math.toIntExact(rows));
         int[] firstBlock = new int[w.length + 1], blockRows = new int[w.length];
         for (int i = 0; i < w.length; i++) {
-            int outDim = w[i].dim(0), blocks = xs[i] == null ? 0 : (outDim + rowBlock - 1) / rowBlock;
+            int outDim = w[i].dim(0), blocks = streams[i] ? (outDim + rowBlock - 1) / rowBlock : 0;
             blockRows[i] = blocks == 0 ? 0 : (outDim + blocks - 1) / blocks;
             firstBlock[i + 1] = firstBlock[i] + blocks;
         }
@@ -113,7 +124,7 @@ public final class MatMul {
             int i = 0;
             while (firstBlock[i + 1] <= b) i++;
             int outDim = w[i].dim(0), r0 = (b - firstBlock[i]) * blockRows[i];
-            StreamingKernels.multiplyRows(x, xs[i], tokens, in, w[i], bias[i], out[i], outDim, r0, Math.min(outDim, r0 + blockRows[i]));
+            StreamingKernels.multiplyRows(x, tokens, in, w[i], halves[i], bias[i], out[i], outDim, r0, Math.min(outDim, r0 + blockRows[i]));
         });
     }
 

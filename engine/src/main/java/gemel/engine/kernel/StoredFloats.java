@@ -25,8 +25,7 @@ public final class StoredFloats {
         default -> ShortVector.SPECIES_64;
     };
     private static final int L = F.length();
-    /** What {@link #halfScaledDown} widens an f16 to, times its value: 2^-112. */
-    static final float HALF_SCALE_DOWN = 0x1p-112f;
+    private static final int HALF_REBIAS = (127 - 15) << 23; // fp32's exponent bias less f16's, in the exponent's place
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private StoredFloats() {}
@@ -64,18 +63,22 @@ public final class StoredFloats {
     }
 
     /**
-     * The L f16 values at {@code byteOffset}, widened in registers to {@link #HALF_SCALE_DOWN} times their value, exact for
-     * every finite value, subnormals included: the sign and magnitude bits move to fp32's places, where the exponent comes
-     * out 112 too small. The decode kernels scale their input up by 2^112 instead of each weight: that multiply shared the
-     * processor's multiply-add ports, and without it the decode product of F16 weights held in cache ran 1.24-1.29 times
-     * as fast. Subnormal halves come out as fp32 subnormals, which cost Intel cores an assist per multiply-add (see
-     * StreamingProduct's wholeValues). Infinities and NaNs come out finite, at 2^16 or more times the scale, so callers
-     * use it only where {@link FiniteHalves} found none. Handling them here (a compare and a masked or, or five more
-     * integer operations) made the decode kernels several times slower.
+     * The L f16 values at {@code byteOffset}, widened in registers by integer operations alone, each read as a normal half:
+     * the sign and magnitude bits move to fp32's places and the exponent gains 127 - 15. Exact for every finite half but
+     * those with a zero exponent (zeros and subnormals): a mantissa m comes out as (1 + m / 1024) 2^-15, with the
+     * implicit one of a normal half, not m 2^-24; the decode kernels take that excess back per row
+     * ({@link ZeroExponentHalves}). Infinities and NaNs come out finite, so callers use it only where none was found.
+     * Every value comes out normal: a widening that kept subnormal halves subnormal in fp32 cost Intel cores a microcode
+     * assist per multiply-add with one (StreamingProduct's class comment has the numbers).
      */
-    static FloatVector halfScaledDown(MemorySegment data, long byteOffset) {
+    static FloatVector halfAsNormal(MemorySegment data, long byteOffset) {
         // shifted 13 bits up, the sign-extended lanes hold the sign in bits 28 to 31: keep bit 31 only
-        return shorts(data, byteOffset).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats();
+        return shorts(data, byteOffset).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).add(HALF_REBIAS).reinterpretAsFloats();
+    }
+
+    /** The scalar twin of {@link #halfAsNormal}: one f16 (its bits) read as a normal half. */
+    static float halfAsNormal(short half) {
+        return Float.intBitsToFloat(((half & 0x8000) << 16 | (half & 0x7fff) << 13) + HALF_REBIAS);
     }
 
     /** The L 16-bit values at {@code byteOffset} as sign-extended int lanes. */
@@ -86,7 +89,8 @@ public final class StoredFloats {
     /**
      * IEEE half precision, infinities and NaNs included. A plain loop: the JIT compiles
      * {@link Float#float16ToFloat} over a counted loop to the processor's vector conversion, faster than
-     * converting exactly by bit operations in vectors ({@link #halfScaledDown} is faster, for finite values only).
+     * converting exactly by bit operations in vectors ({@link #halfAsNormal} is faster, for finite values only, and
+     * leaves zeros and subnormals to be corrected).
      */
     private static int fromHalf(MemorySegment data, long from, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(data.get(U16, (from + i) * 2));

@@ -19,13 +19,9 @@ import java.util.Map;
  * the same bytes with the dtype as its class data, where the switch folds to one case and the JIT sees one dtype.
  */
 final class StreamingKernels {
-    private static final MethodType ROWS = MethodType.methodType(void.class, float[].class, float[].class, int.class, int.class,
-            TensorView.class, float[].class, float[].class, int.class, int.class, int.class);
-    private static final MethodType INPUT = MethodType.methodType(float[].class, float[].class, int.class, int.class);
-    private static final Map<DType, Copy> KERNELS = new EnumMap<>(DType.class);
-
-    /** A copy's entry points. */
-    private record Copy(MethodHandle multiplyRows, MethodHandle input) {}
+    private static final MethodType ROWS = MethodType.methodType(void.class, float[].class, int.class, int.class, TensorView.class,
+            ZeroExponentHalves.class, float[].class, float[].class, int.class, int.class, int.class);
+    private static final Map<DType, MethodHandle> KERNELS = new EnumMap<>(DType.class);
 
     static {
         for (DType dtype : DType.values()) KERNELS.put(dtype, define(dtype));
@@ -33,19 +29,11 @@ final class StreamingKernels {
 
     private StreamingKernels() {}
 
-    /** {@link StreamingProduct#input} in the copy for w's dtype. */
-    static float[] input(TensorView w, float[] x, int tokens, int in) {
-        try {
-            return (float[]) KERNELS.get(w.dtype()).input().invokeExact(x, tokens, in);
-        } catch (Throwable t) {
-            throw rethrown(t);
-        }
-    }
-
     /** {@link StreamingProduct#multiplyRows} in the copy for w's dtype. */
-    static void multiplyRows(float[] x, float[] xs, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+    static void multiplyRows(float[] x, int tokens, int in, TensorView w, ZeroExponentHalves halves, float[] bias, float[] out, int outDim,
+                             int o0, int o1) {
         try {
-            KERNELS.get(w.dtype()).multiplyRows().invokeExact(x, xs, tokens, in, w, bias, out, outDim, o0, o1);
+            KERNELS.get(w.dtype()).invokeExact(x, tokens, in, w, halves, bias, out, outDim, o0, o1);
         } catch (Throwable t) {
             throw rethrown(t);
         }
@@ -57,12 +45,11 @@ final class StreamingKernels {
         return new IllegalStateException(t);
     }
 
-    private static Copy define(DType dtype) {
+    private static MethodHandle define(DType dtype) {
         try (InputStream bytes = StreamingKernels.class.getResourceAsStream("StreamingProduct.class")) {
             if (bytes == null) throw new IllegalStateException("StreamingProduct.class is missing beside " + StreamingKernels.class.getName());
             MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClassWithClassData(bytes.readAllBytes(), dtype, true);
-            Class<?> c = copy.lookupClass();
-            return new Copy(copy.findStatic(c, "multiplyRows", ROWS), copy.findStatic(c, "input", INPUT));
+            return copy.findStatic(copy.lookupClass(), "multiplyRows", ROWS);
         } catch (IOException | ReflectiveOperationException e) {
             throw new IllegalStateException("cannot define the " + dtype + " copy of StreamingProduct", e);
         }

@@ -22,10 +22,14 @@ import jdk.incubator.vector.VectorSpecies;
  * benchmark (of F32 weights, which need no widening, 3-5 % less). Three or four tokens left over run as a pass
  * of five whose missing tokens repeat the last one and are dropped (four tokens: 16-20 % slower than the pass
  * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
- * F16 is widened to 2^-112 times its value by {@link StoredFloats#halfScaledDown}, exact for finite values, and
- * the kernels' input is scaled up by 2^112 to match ({@link #input}); so {@link MatMul} sends here only F16
- * weights without infinities and NaNs, with inputs below 2^16 in magnitude ({@link #input}). The five-token pass
- * multiplies each F16 vector back up by 2^112 instead and reads the input unscaled ({@link #wholeValues}).
+ * F16 is widened by {@link StoredFloats#halfAsNormal}, integer operations that read each half as a normal one: exact
+ * but for halves with a zero exponent (zeros, subnormals), whose excess {@link #multiplyRows} takes back from the
+ * block's outputs at the end, in one pass over the block's list of them ({@link ZeroExponentHalves}). So {@link MatMul} sends here only F16 weights without infinities and NaNs and with few such
+ * halves, and inputs below 2^16 in magnitude (past that, the excess taken back would cancel digits of the sum that
+ * count). Widening F16 to 2^-112 times its value instead, with the input scaled up to match, made subnormal halves fp32
+ * subnormals, which cost Intel cores a microcode assist per multiply-add with one: with that, F16 products of one and
+ * five tokens took 1.2-1.8 times as long, and decode steps of fp16 OPT models 1.1-1.3 times (BENCHMARKS.md, "F16 halves
+ * read as normal ones").
  * (Converting F16 into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
  * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
  * several times slower.)
@@ -60,34 +64,21 @@ final class StreamingProduct {
         }
     }
 
-    /**
-     * x [tokens, in] as the kernels read it: for F16 weights scaled up by 2^112 (an exact power of two, see the class
-     * comment), or null when an input of 2^16 or more in magnitude would overflow so (infinities and NaNs scale to
-     * themselves); otherwise x itself. The columns past the kernels' last whole vector are read from x.
-     */
-    static float[] input(float[] x, int tokens, int in) {
-        if (DTYPE != DType.F16) return x;
-        float[] scaled = new float[tokens * in];
-        for (int i = 0; i < scaled.length; i++) {
-            scaled[i] = x[i] / StoredFloats.HALF_SCALE_DOWN;
-            if (Float.isInfinite(scaled[i]) && Float.isFinite(x[i])) return null;
-        }
-        return scaled;
-    }
-
-    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype, {@code xs} = {@link #input} of x. */
-    static void multiplyRows(float[] x, float[] xs, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1) {
+    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token; w of this copy's dtype, {@code halves} its facts if F16. */
+    static void multiplyRows(float[] x, int tokens, int in, TensorView w, ZeroExponentHalves halves, float[] bias, float[] out, int outDim,
+                             int o0, int o1) {
         if (w.dtype() != DTYPE) throw new IllegalArgumentException(w + " handed to the " + DTYPE + " product");
         float[] lanes = new float[TOKENS * ROWS * L]; // a kernel's accumulators, stored for their sums
         // stream k walks rows o0 + k * span + j, j = 0, 1, ...: four long runs through the block, however short a row;
         // the rows left over (fewer than four) come last, each read by all four streams and summed once
         int span = (o1 - o0) / ROWS;
         if (tokens == 1) {
-            oneToken(x, xs, in, w, bias, out, o0, span, lanes);
+            oneToken(x, in, w, bias, out, o0, span, lanes);
         } else {
-            for (int j = 0; j < span; j++) rows(x, xs, tokens, in, w, o0 + j, span, ROWS, lanes, bias, out, outDim);
+            for (int j = 0; j < span; j++) rows(x, tokens, in, w, o0 + j, span, ROWS, lanes, bias, out, outDim);
         }
-        for (int r = o0 + ROWS * span; r < o1; r++) rows(x, xs, tokens, in, w, r, 0, 1, lanes, bias, out, outDim);
+        for (int r = o0 + ROWS * span; r < o1; r++) rows(x, tokens, in, w, r, 0, 1, lanes, bias, out, outDim);
+        if (DTYPE == DType.F16) halves.subtractExcess(x, tokens, in, F.loopBound(in), out, outDim, o0, o1);
     }
 
     /**
@@ -96,29 +87,29 @@ final class StreamingProduct {
      * 30 GB/s and 10-20 % slower against reads near 50 GB/s (the two in turns in one JVM); what the JIT does differently
      * there was not pinned down.
      */
-    private static void oneToken(float[] x, float[] xs, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
+    private static void oneToken(float[] x, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
         MemorySegment data = w.data();
         long s = (long) span * in;
         int by = step;
         for (int j = 0; j < span; j++) {
             long o = (long) (o0 + j) * in;
-            dot1x4(xs, 0, in, data, o, s, by, lanes);
+            dot1x4(x, 0, in, data, o, s, by, lanes);
             store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0); // token 0 only: out's row stride is not used
         }
     }
 
     /** out[t, first + k * apart] for k < count and every token: the four streams read rows first + k * apart. */
-    private static void rows(float[] x, float[] xs, int tokens, int in, TensorView w, int first, int apart, int count, float[] lanes,
+    private static void rows(float[] x, int tokens, int in, TensorView w, int first, int apart, int count, float[] lanes,
                              float[] bias, float[] out, int outDim) {
         MemorySegment data = w.data();
         long o = (long) first * in, s = (long) apart * in;
         int t = 0;
         for (int pass; (pass = Math.min(TOKENS, tokens - t)) >= 3; t += pass) {
-            dot5x4(DTYPE == DType.F16 ? x : xs, t * in, in, pass, data, o, s, lanes); // F16: see wholeValues
+            dot5x4(x, t * in, in, pass, data, o, s, lanes);
             store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
         for (int by = step; t < tokens; t++) {
-            dot1x4(xs, t * in, in, data, o, s, by, lanes);
+            dot1x4(x, t * in, in, data, o, s, by, lanes);
             store(x, t, 1, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
     }
@@ -174,8 +165,8 @@ final class StreamingProduct {
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
         for (int i = 0, end = F.loopBound(in); i < end; i += L) {
             long p = o + i;
-            FloatVector w0 = wholeValues(data, p), w1 = wholeValues(data, p + s), w2 = wholeValues(data, p + 2 * s);
-            FloatVector w3 = wholeValues(data, p + 3 * s), v = FloatVector.fromArray(F, x, x0 + i);
+            FloatVector w0 = load(data, p), w1 = load(data, p + s), w2 = load(data, p + 2 * s);
+            FloatVector w3 = load(data, p + 3 * s), v = FloatVector.fromArray(F, x, x0 + i);
             a00 = v.fma(w0, a00);
             a01 = v.fma(w1, a01);
             a02 = v.fma(w2, a02);
@@ -223,24 +214,12 @@ final class StreamingProduct {
         a43.intoArray(lanes, 19 * L);
     }
 
-    /**
-     * {@link #load} for {@link #dot5x4}: the stored values themselves, for F16 too. {@link StoredFloats#halfScaledDown} widens
-     * a subnormal half to an fp32 subnormal, and an Intel core takes a microcode assist for every multiply-add with a
-     * subnormal operand; real and random weights hold about one subnormal half in a thousand, so one F16 vector in a few
-     * dozen carries one. Here five multiply-adds use each vector: multiplied by 2^112 first (exact), it takes one assist
-     * instead of five. Five-token products of F16 weights took 0.53 ([512, 2048], from the caches) and 0.58 ([8192, 2048],
-     * from memory) of the time (Xeon, in turns).
-     */
-    private static FloatVector wholeValues(MemorySegment data, long index) {
-        return DTYPE == DType.F16 ? load(data, index).mul(1 / StoredFloats.HALF_SCALE_DOWN) : load(data, index);
-    }
-
-    /** L stored values from element {@code index} on, widened to fp32 (F16: 2^-112 times their value, exact for finite values). */
+    /** L stored values from element {@code index} on, widened to fp32 (F16: read as normal halves, see the class comment). */
     private static FloatVector load(MemorySegment data, long index) {
         return switch (DTYPE) {
             case F32 -> FloatVector.fromMemorySegment(F, data, index * 4, LE);
             case BF16 -> StoredFloats.bfloat16(data, index * 2);
-            case F16 -> StoredFloats.halfScaledDown(data, index * 2);
+            case F16 -> StoredFloats.halfAsNormal(data, index * 2);
         };
     }
 }

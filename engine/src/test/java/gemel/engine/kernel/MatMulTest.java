@@ -128,9 +128,9 @@ class MatMulTest {
     }
 
     /**
-     * The F16 decode kernels scale their input up by 2^112 (see StreamingProduct): a product of an input of 2^16 or more
-     * in magnitude takes the panels, and comes out as the scalar twin's (scaled, it would overflow to infinity);
-     * infinities and NaNs in the input come out as the twin's on either path.
+     * The F16 decode kernels take back an excess proportional to the input (see StreamingProduct): a product of an input
+     * of 2^16 or more in magnitude takes the panels, and comes out as the scalar twin's; infinities and NaNs in the input
+     * come out as the twin's on either path.
      */
     @Test
     void halfProductsOfLargeOrInfiniteInputsMatchTheScalarTwin() {
@@ -156,10 +156,43 @@ class MatMulTest {
         }
     }
 
+    /** values with every {@code every}-th one zeroed. */
+    private static float[] pruned(float[] values, int every) {
+        for (int i = 0; i < values.length; i += every) values[i] = 0;
+        return values;
+    }
+
+    /**
+     * F16 weights with zeros and subnormals, which the decode kernels read as normal halves and correct row by row: a row
+     * of zeros (OPT's padding token), a row of subnormals, scattered ones below the streaming limit, and a weight pruned
+     * past it (the panels). Each gives the scalar twin's products, for decode steps, beams and prompts.
+     */
+    @Test
+    void halfWeightsWithZerosAndSubnormalsMatchTheScalarTwin() {
+        Random random = new Random(12);
+        int in = 2 * 64 + 7, outDim = 200;
+        float[] scattered = TestTensors.gaussian(random, outDim * in, 0.5);
+        for (int i = 0; i < scattered.length; i += 97) scattered[i] = i % 2 == 0 ? -0f : 0x1p-15f;
+        Arrays.fill(scattered, 3 * in, 4 * in, 0);
+        for (int i = 5 * in; i < 6 * in; i++) scattered[i] = (i % 3 - 1) * 0x1p-24f * (1 + i % 1023);
+        for (float[] values : new float[][] {scattered, pruned(TestTensors.gaussian(random, outDim * in, 0.5), 3)}) {
+            TensorView w = TestTensors.of("w", DType.F16, values, outDim, in);
+            assertEquals(values == scattered, ZeroExponentHalves.of(w).streams());
+            for (int tokens : new int[] {1, 2, 3, 5, 7, 12, MatMul.PANEL_TOKENS + 1}) {
+                float[] x = TestTensors.gaussian(random, tokens * in, 1), fast = new float[tokens * outDim], slow = new float[tokens * outDim];
+                MatMul.multiply(x, tokens, w, null, fast);
+                MatMul.multiplyScalar(x, tokens, w, null, slow);
+                for (int t = 0; t < tokens && values == scattered; t++) assertEquals(0, fast[t * outDim + 3], 1e-9, "the row of zeros, token " + t);
+                float tolerance = 2e-6f * (float) Math.sqrt(in) * 4;
+                assertTrue(TestTensors.maxAbsDiff(fast, slow, fast.length) <= tolerance, tokens + " tokens: differs by " + TestTensors.maxAbsDiff(fast, slow, fast.length));
+            }
+        }
+    }
+
     /**
      * Several weights multiplied in one call give exactly what each gives alone: weights of different dtypes and heights
-     * (blocks of one weight must not spill into the next), an F16 weight holding an infinity (it takes the panels while
-     * the others stream), F16 inputs too large to scale, and prompts. Weights of different input widths are an error
+     * (blocks of one weight must not spill into the next), an F16 weight holding an infinity and one pruned to half zeros
+     * (they take the panels while the others stream), F16 inputs too large to stream, and prompts. Weights of different input widths are an error
      * naming both.
      */
     @Test
@@ -173,8 +206,10 @@ class MatMulTest {
                 TestTensors.of("k", DType.F16, TestTensors.gaussian(random, 33 * in, 0.5), 33, in),
                 TestTensors.of("v", DType.F32, TestTensors.gaussian(random, 3 * in, 0.5), 3, in),
                 TestTensors.of("inf", DType.F16, infinite, 9, in),
-                TestTensors.of("k2", DType.F16, TestTensors.gaussian(random, 70 * in, 0.5), 70, in)};
-        float[][] bias = {TestTensors.gaussian(random, 130, 1), null, TestTensors.gaussian(random, 3, 1), null, TestTensors.gaussian(random, 70, 1)};
+                TestTensors.of("k2", DType.F16, TestTensors.gaussian(random, 70 * in, 0.5), 70, in),
+                TestTensors.of("pruned", DType.F16, pruned(TestTensors.gaussian(random, 20 * in, 0.5), 2), 20, in)};
+        float[][] bias = {TestTensors.gaussian(random, 130, 1), null, TestTensors.gaussian(random, 3, 1), null, TestTensors.gaussian(random, 70, 1),
+                null};
         for (int tokens : new int[] {1, 2, 5, MatMul.PANEL_TOKENS + 1}) {
             for (boolean large : new boolean[] {false, true}) {
                 float[] x = TestTensors.gaussian(random, tokens * in, 1);

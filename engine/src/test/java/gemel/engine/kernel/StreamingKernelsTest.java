@@ -16,8 +16,8 @@ class StreamingKernelsTest {
 
     /**
      * Decode products of every dtype, all hot in one JVM (two models of different dtypes in one process), of one token and
-     * of five (a decode step, GEMEL's beams): once compiled, a product allocates only its tasks' few small arrays (and
-     * for F16 its scaled input). Compiled for all dtypes at once, the kernels boxed their weight vectors on the heap,
+     * of five (a decode step, GEMEL's beams): once compiled, a product allocates only its tasks' few small arrays.
+     * Compiled for all dtypes at once, the kernels boxed their weight vectors on the heap,
      * about a hundred bytes for every sixteen weights, and ran several times slower.
      */
     @Test
@@ -44,37 +44,40 @@ class StreamingKernelsTest {
     }
 
     /**
-     * A five-token product (GEMEL's beams) of F16 weights holding subnormal halves runs about as fast as of the same
-     * values in BF16, which holds them as normal numbers. Widened to 2^-112 times their value, subnormal halves are fp32
-     * subnormals, and Intel cores take a microcode assist for every multiply-add with one. With one value in 400 a
-     * subnormal half (real weights hold about one in a thousand), this product took 5.1-6.2 times as long as BF16's on a
-     * Xeon while the five tokens' multiply-adds took the subnormals, and 2.3-2.4 times since one multiply makes each
-     * vector normal first (see StreamingProduct.wholeValues). Processors without the assist pass either way.
+     * Decode products of one token and of five (GEMEL's beams) of F16 weights holding zeros and subnormal halves run about
+     * as fast as of the same values in BF16, which holds them as normal numbers. Widened to 2^-112 times their value, as
+     * the kernels once did, subnormal halves were fp32 subnormals, and Intel cores take a microcode assist for every
+     * multiply-add with one. With one value in 100 a subnormal half (real weights hold about one in a thousand; more
+     * here, so that the test tells), F16 products then took 4.3-5.6 times as long as BF16's on a Xeon, and 3.0 for five
+     * tokens with AVX2 alone; read as normal halves ({@link StoredFloats#halfAsNormal}), 1.3-1.9 (an extra integer
+     * operation per vector, and the excess taken back). Processors without the assist pass either way.
      */
     @Test
-    void fiveTokenHalfProductsKeepPaceWithBfloat16DespiteSubnormals() {
+    void halfProductsKeepPaceWithBfloat16DespiteSubnormals() {
         Random random = new Random(8);
-        int in = 1024, rows = 256, tokens = 5;
+        int in = 1024, rows = 256;
         float[] values = TestTensors.gaussian(random, rows * in, 0.05);
-        for (int i = 0; i < values.length; i += 400) values[i] = (random.nextBoolean() ? 1 : -1) * 0x1p-20f * (1 + random.nextInt(15)); // one in 400
+        for (int i = 0; i < values.length; i += 100) values[i] = (random.nextBoolean() ? 1 : -1) * 0x1p-20f * (1 + random.nextInt(15)); // one in 400
         TensorView half = TestTensors.of("half", DType.F16, values, rows, in), bfloat = TestTensors.of("bfloat", DType.BF16, values, rows, in);
-        float[] x = TestTensors.gaussian(random, tokens * in, 1), out = new float[tokens * rows];
-        int rounds = 300;
-        long[] halfNanos = new long[rounds], bfloatNanos = new long[rounds];
-        for (int round = -rounds; round < rounds; round++) { // the first half warms up the JIT
-            long t0 = System.nanoTime();
-            MatMul.multiply(x, tokens, half, null, out);
-            long t1 = System.nanoTime();
-            MatMul.multiply(x, tokens, bfloat, null, out);
-            long t2 = System.nanoTime();
-            if (round >= 0) {
-                halfNanos[round] = t1 - t0;
-                bfloatNanos[round] = t2 - t1;
+        for (int tokens : new int[] {1, 5}) {
+            float[] x = TestTensors.gaussian(random, tokens * in, 1), out = new float[tokens * rows];
+            int rounds = 300;
+            long[] halfNanos = new long[rounds], bfloatNanos = new long[rounds];
+            for (int round = -rounds; round < rounds; round++) { // the first half warms up the JIT
+                long t0 = System.nanoTime();
+                MatMul.multiply(x, tokens, half, null, out);
+                long t1 = System.nanoTime();
+                MatMul.multiply(x, tokens, bfloat, null, out);
+                long t2 = System.nanoTime();
+                if (round >= 0) {
+                    halfNanos[round] = t1 - t0;
+                    bfloatNanos[round] = t2 - t1;
+                }
             }
+            Arrays.sort(halfNanos);
+            Arrays.sort(bfloatNanos);
+            double ratio = (double) halfNanos[rounds / 2] / bfloatNanos[rounds / 2];
+            assertTrue(ratio < 2.5, tokens + " tokens: F16 took " + ratio + " times as long as BF16 (medians of " + rounds + " products each)");
         }
-        Arrays.sort(halfNanos);
-        Arrays.sort(bfloatNanos);
-        double ratio = (double) halfNanos[rounds / 2] / bfloatNanos[rounds / 2];
-        assertTrue(ratio < 3.5, "F16 took " + ratio + " times as long as BF16 (medians of " + rounds + " products each)");
     }
 }
