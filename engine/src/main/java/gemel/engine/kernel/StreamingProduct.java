@@ -24,12 +24,13 @@ import jdk.incubator.vector.VectorSpecies;
  * of four this replaced); one or two run one by one, the quad read again for them coming from L2.
  * F16 is widened by {@link StoredFloats#halfAsNormal}, integer operations that read each half as a normal one: exact
  * but for halves with a zero exponent (zeros, subnormals), whose excess {@link #multiplyRows} takes back from the
- * block's outputs at the end, in one pass over the block's list of them ({@link ZeroExponentHalves}). So {@link MatMul} sends here only F16 weights without infinities and NaNs and with few such
- * halves, and inputs below 2^16 in magnitude (past that, the excess taken back would cancel digits of the sum that
- * count). Widening F16 to 2^-112 times its value instead, with the input scaled up to match, made subnormal halves fp32
- * subnormals, which cost Intel cores a microcode assist per multiply-add with one: with that, F16 products of one and
- * five tokens took 1.2-1.8 times as long, and decode steps of fp16 OPT models 1.1-1.3 times (BENCHMARKS.md, "F16 halves
- * read as normal ones").
+ * block's outputs at the end, in one pass over the block's list of them ({@link ZeroExponentHalves}). So
+ * {@link MatMul} sends here only F16 weights without infinities and NaNs and with few such halves, and inputs below
+ * 2^16 in magnitude (past that, the excess taken back would cancel digits of the sum that count). Widening F16 to
+ * 2^-112 times its value instead, with the input scaled up to match, made subnormal halves fp32 subnormals, which cost
+ * Intel cores a microcode assist per multiply-add with one: with that, F16 products of one and five tokens took
+ * 1.2-1.8 times as long, and decode steps of fp16 OPT models 1.1-1.3 times (BENCHMARKS.md, "F16 halves read as
+ * normal ones").
  * (Converting F16 into an L1 buffer with the processor's conversion instruction and reading that ran at half the speed;
  * checking each row for infinities in the kernels themselves pushed them past the JIT's inlining limits,
  * several times slower.)
