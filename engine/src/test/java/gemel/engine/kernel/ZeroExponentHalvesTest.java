@@ -6,17 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import gemel.engine.io.TensorView;
 import gemel.engine.tensor.DType;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ZeroExponentHalvesTest {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -155,5 +161,26 @@ class ZeroExponentHalvesTest {
         assertArrayEquals(new int[] {1}, ZeroExponentHalves.of(view(copy, rows, in)).columns(0));
         assertThrows(IllegalArgumentException.class, () -> ZeroExponentHalves.of(TestTensors.of("b", DType.BF16, new float[4], 2, 2)));
         assertThrows(IllegalArgumentException.class, () -> ZeroExponentHalves.of(TestTensors.of("v", DType.F16, new float[4], 4)));
+    }
+
+    /**
+     * A checkpoint closed and another of the same size mapped in its place: the operating system maps the second at the
+     * first's address, so that their segments are equal, and the answer for the first must not be taken for the second.
+     */
+    @Test
+    void aFileMappedWhereAnotherWasIsScannedAfresh(@TempDir Path dir) throws IOException {
+        int rows = 4, in = 1000;
+        long address = 0;
+        for (int column : new int[] {1, 2}) {
+            ByteBuffer halves = ByteBuffer.allocate(2 * rows * in).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < rows * in; i++) halves.putShort((short) (i == column ? 0 : 0x3c00)); // ones, and a zero in row 0
+            Path file = Files.write(dir.resolve("w" + column + ".bin"), halves.array());
+            try (FileChannel channel = FileChannel.open(file); Arena arena = Arena.ofShared()) {
+                MemorySegment data = channel.map(FileChannel.MapMode.READ_ONLY, 0, 2L * rows * in, arena);
+                if (column == 1) address = data.address();
+                else assumeTrue(data.address() == address, "the second file was mapped elsewhere: nothing to tell apart");
+                assertArrayEquals(new int[] {column}, ZeroExponentHalves.of(new TensorView("w", file, DType.F16, new long[] {rows, in}, data)).columns(0));
+            }
+        }
     }
 }
