@@ -71,6 +71,7 @@ final class ZeroExponentHalves {
     /** True if the weight holds no infinity or NaN and few enough zero-exponent halves ({@link #SPARSE}) to stream. */
     boolean streams() { return finite && sparse; }
 
+    /** True if the weight holds no infinity or NaN, whether or not it streams (for tests). */
     boolean finite() { return finite; }
 
     /**
