@@ -29,7 +29,9 @@ final class ZeroExponentHalves {
     private static final long PIECE_BYTES = 1 << 20; // scanned per parallel piece
     /**
      * At most one half in this many may have a zero exponent for the weight to stream: each costs every token a scalar
-     * multiply-add in {@link #subtractExcess}. A denser weight (a pruned one) takes the panels.
+     * multiply-add in {@link #subtractExcess}, and 12 bytes kept, at this limit a fifth of the weight's own. A denser
+     * weight (a pruned one) takes the panels. At one zero in 33, a [8192, 2048] product streamed in 1.6 (one token) and
+     * 2.2 (five) times the time of one without zeros; at one in 31, through the panels, in 2.9 and 4.0 times.
      */
     static final int SPARSE = 32;
     private static final Map<MemorySegment, ZeroExponentHalves> KNOWN = Collections.synchronizedMap(new WeakHashMap<>());
