@@ -49,6 +49,7 @@ public final class MatMul {
         boolean[] streams = new boolean[w.length];
         ZeroExponentHalves[] halves = new ZeroExponentHalves[w.length];
         Boolean halfInput = null; // whether x suits F16's streaming kernels: found out for the first F16 weight
+        float[] tiled = null;     // x as the panel path's token tiles: made for the first weight that takes it
         for (int i = 0; i < w.length; i++) {
             if (w[i].dtype() == DType.F16 && tokens < PANEL_TOKENS) {
                 if (halfInput == null) halfInput = belowHalfLimit(x, tokens * in);
@@ -57,7 +58,10 @@ public final class MatMul {
             } else {
                 streams[i] = tokens < PANEL_TOKENS;
             }
-            if (!streams[i]) panels(x, tokens, w[i], bias[i], out[i]);
+            if (!streams[i]) {
+                if (tiled == null) tiled = PanelProduct.tokenTiles(x, tokens, in);
+                panels(tiled, tokens, w[i], bias[i], out[i]);
+            }
         }
         stream(x, streams, tokens, in, w, halves, bias, out);
     }
@@ -96,13 +100,13 @@ public final class MatMul {
         return largest < 0x1p16f;
     }
 
-    /** A prompt's product, and any the streaming kernels do not take: through {@link PanelProduct}. */
-    private static void panels(float[] x, int tokens, TensorView w, float[] bias, float[] out) {
+    /** A prompt's product, and any the streaming kernels do not take: through {@link PanelProduct}, x as its token tiles. */
+    private static void panels(float[] tiled, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
         int rowBlock = wholePanels(panelRows(outDim, in));
         int blocks = (outDim + rowBlock - 1) / rowBlock;
         runBlocks((long) tokens * in * outDim, blocks,
-                b -> PanelProduct.multiplyRows(x, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK));
+                b -> PanelProduct.multiplyRows(tiled, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK));
     }
 
     /**

@@ -15,6 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * with no horizontal sums (the sum over inputs runs in order within each lane). The first input chunk's
  * sums are stored with the bias added and later chunks' added to them, so the output is not filled with
  * the bias beforehand (that extra pass cost OPT-125m's prompts 3-3.5 % of their time).
+ * <p>A step reads one place in each operand: the three panels a tile takes are stored interleaved (a stripe, [columns, 3, L]),
+ * and the input arrives as {@link #tokenTiles}, a tile's eight inputs of one column side by side. With three panels kc L
+ * apart and eight token rows in apart, a step read eleven streams: fp32 products of 512 tokens took 0.87-0.94 of the time
+ * without the rearranging ([768, 768] to [2048, 8192], in turns with the old layout), and so did AVX2's 3 x 3 tile
+ * (0.86-0.88); whole 512-token prompts of OPT-125m, OPT-1.3b and Llama-1B took 0.88-0.96.
  */
 final class PanelProduct {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -24,6 +29,7 @@ final class PanelProduct {
     private static final int TILE = VectorRegisters.COUNT >= 32 ? 8 : 3;
     private static final Scratch PANELS = new Scratch();
     private static final Scratch PACK_BUFFER = new Scratch();
+    private static final Scratch TOKEN_TILES = new Scratch();
     // columns of a group converted at a time: L x 256 floats (16 KiB) stay in L1, and each weight row is read in runs of
     // 256 values (OPT-1.3b fp32 prompts timed in turn against 128 columns: 0.958 and 0.976 of the time; 512 columns timed
     // about as well on the Xeon, but their 32 KiB would fill Zen 4's whole L1)
@@ -36,10 +42,36 @@ final class PanelProduct {
 
     private PanelProduct() {}
 
-    /** out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token, using input chunks of {@code chunk} columns. */
-    static void multiplyRows(float[] x, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1, int chunk) {
+    /**
+     * x [tokens, in] rearranged for the tiles: tile i holds tokens [i TILE, (i + 1) TILE) as [in, TILE], the TILE inputs of
+     * one column side by side, so that each step of a tile reads its broadcasts from one place; the last tile is padded with
+     * zeros. The array is this thread's, valid until its next call.
+     */
+    static float[] tokenTiles(float[] x, int tokens, int in) {
+        int tiles = (tokens + TILE - 1) / TILE;
+        float[] tiled = TOKEN_TILES.floats(tiles * in * TILE);
+        // where the gather of one vector of a tile (L / TILE columns of TILE tokens) reads, from its first column's token 0
+        int[] reads = new int[L];
+        for (int l = 0; l < L; l++) reads[l] = l % TILE * in + l / TILE;
+        Parallel.forEach(tiles, i -> {
+            int base = i * in * TILE, real = Math.min(TILE, tokens - i * TILE), done = 0;
+            if (real == TILE && L % TILE == 0) {
+                for (int end = F.loopBound(in * TILE); done < end; done += L) {
+                    FloatVector.fromArray(F, x, i * TILE * in + done / TILE, reads, 0).intoArray(tiled, base + done);
+                }
+            }
+            for (int f = done; f < in * TILE; f++) tiled[base + f] = f % TILE < real ? x[(i * TILE + f % TILE) * in + f / TILE] : 0f;
+        });
+        return tiled;
+    }
+
+    /**
+     * out[t, o0 .. o1) = bias + x[t, :] . w[o, :] for every token, using input chunks of {@code chunk} columns; x as
+     * {@link #tokenTiles}.
+     */
+    static void multiplyRows(float[] tiled, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1, int chunk) {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
-        float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // [groups, kc, L]
+        float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // stripes of [kc, panels, L]
         float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
         float[] lanes = new float[TILE * 3 * L]; // the widest tile's accumulators, parked for flush
         for (int k0 = 0; k0 < in; k0 += chunk) {
@@ -48,27 +80,27 @@ final class PanelProduct {
             // what the sums add to: the bias (the same row for every token) in the first chunk, then the output so far
             float[] prior = k0 == 0 ? bias : out;
             int priorRow = k0 == 0 ? 0 : outDim;
-            int t = 0;
-            for (; t + TILE <= tokens; t += TILE) {
+            for (int t = 0; t < tokens; t += TILE) {
+                int xo = t * in + k0 * TILE, real = Math.min(TILE, tokens - t); // tile t / TILE starts at t * in
                 int g = 0;
                 for (; g + 2 < groups; g += 3) {
-                    if (TILE == 8) tile8x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
-                    else tile3x3(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
-                    flush(lanes, 3, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                    if (TILE == 8) tile8x3(tiled, xo, kc, panels, g * kc * L, lanes);
+                    else tile3x3(tiled, xo, kc, panels, g * kc * L, lanes);
+                    flush(lanes, 3, real, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 for (; g + 1 < groups; g += 2) {
-                    if (TILE == 8) tile8x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
-                    else tile3x2(x, t * in + k0, in, kc, panels, g * kc * L, lanes);
-                    flush(lanes, 2, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
+                    if (TILE == 8) tile8x2(tiled, xo, kc, panels, g * kc * L, lanes);
+                    else tile3x2(tiled, xo, kc, panels, g * kc * L, lanes);
+                    flush(lanes, 2, real, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
-                if (g < groups) tile1x1(x, t, TILE, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
+                if (g < groups) tile1x1(tiled, xo, t, real, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
             }
-            for (int g = 0; g < groups && t < tokens; g++) tile1x1(x, t, tokens - t, in, k0, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
         }
     }
 
     /**
-     * Columns [k0, k0 + kc) of rows o0 + [0, rows) as panels [groups, kc, L]; rows past the end are zeros.
+     * Columns [k0, k0 + kc) of rows o0 + [0, rows) as panels of L rows, in stripes of three (two or one at the end, as the
+     * tiles take them) stored [kc, panels, L]: a tile's step reads one run of its stripe. Rows past the end are zeros.
      * A group's L rows are converted {@value #PACK_COLUMNS} columns at a time into a small buffer,
      * then each column of L values is gathered from it in one vector (storing one value at a time
      * with stride L took about a tenth of a bf16 prompt's time).
@@ -76,63 +108,64 @@ final class PanelProduct {
     private static void pack(TensorView w, int in, int o0, int rows, int k0, int kc, float[] panels, float[] buffer) {
         int groups = (rows + L - 1) / L;
         for (int g = 0; g < groups; g++) {
-            int real = Math.min(L, rows - g * L), base = g * kc * L;
+            int stripe = g - g % 3, width = Math.min(3, groups - stripe); // the tiles' stripes: threes, then a two or a one
+            int real = Math.min(L, rows - g * L), base = stripe * kc * L + (g - stripe) * L;
             for (int c0 = 0; c0 < kc; c0 += PACK_COLUMNS) {
                 int cc = Math.min(PACK_COLUMNS, kc - c0);
                 for (int r = 0; r < L; r++) {
                     if (r < real) StoredFloats.copy(w, (long) (o0 + g * L + r) * in + k0 + c0, buffer, r * PACK_COLUMNS, cc);
                     else Arrays.fill(buffer, r * PACK_COLUMNS, r * PACK_COLUMNS + cc, 0f);
                 }
-                for (int c = 0; c < cc; c++) FloatVector.fromArray(F, buffer, c, GATHER, 0).intoArray(panels, base + (c0 + c) * L);
+                for (int c = 0; c < cc; c++) FloatVector.fromArray(F, buffer, c, GATHER, 0).intoArray(panels, base + (c0 + c) * width * L);
             }
         }
     }
 
     /**
-     * Eight tokens (inputs at xo + j * xStride) against three panels (at p, p + kc L and p + 2 kc L): the sums of token j
+     * Eight tokens (a tile of {@link #tokenTiles} from xo) against a stripe of three panels (from p): the sums of token j
      * and panel q into lanes[(3 j + q) L ..], for {@link #flush}. Three weight loads and eight broadcasts feed 24
      * multiply-adds, in 24 of the 32 vector registers, so each weight vector loaded serves eight tokens. Four tokens
      * against four panels (the tile this replaced, 16 accumulators) load the panels from L2 twice as often: alone on a
      * Xeon (Emerald Rapids) core that tile ran at 50-65 GFLOP/s, and this one at 1.19-1.36 times that, for input chunks
      * of 256 to 2048 columns (a scratch timing, both in one JVM).
      */
-    private static void tile8x3(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+    private static void tile8x3(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00, a20 = a00, a21 = a00;
         FloatVector a22 = a00, a30 = a00, a31 = a00, a32 = a00, a40 = a00, a41 = a00, a42 = a00, a50 = a00;
         FloatVector a51 = a00, a52 = a00, a60 = a00, a61 = a00, a62 = a00, a70 = a00, a71 = a00, a72 = a00;
-        int q = p + kc * L, r = q + kc * L;
         for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
-            FloatVector w2 = FloatVector.fromArray(F, panels, r + k * L);
-            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            int wk = p + 3 * k * L, xk = xo + k * TILE;
+            FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
+            FloatVector w2 = FloatVector.fromArray(F, panels, wk + 2 * L);
+            FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
             a02 = w2.fma(b, a02);
-            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 1]);
             a10 = w0.fma(b, a10);
             a11 = w1.fma(b, a11);
             a12 = w2.fma(b, a12);
-            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 2]);
             a20 = w0.fma(b, a20);
             a21 = w1.fma(b, a21);
             a22 = w2.fma(b, a22);
-            b = FloatVector.broadcast(F, x[xo + 3 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 3]);
             a30 = w0.fma(b, a30);
             a31 = w1.fma(b, a31);
             a32 = w2.fma(b, a32);
-            b = FloatVector.broadcast(F, x[xo + 4 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 4]);
             a40 = w0.fma(b, a40);
             a41 = w1.fma(b, a41);
             a42 = w2.fma(b, a42);
-            b = FloatVector.broadcast(F, x[xo + 5 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 5]);
             a50 = w0.fma(b, a50);
             a51 = w1.fma(b, a51);
             a52 = w2.fma(b, a52);
-            b = FloatVector.broadcast(F, x[xo + 6 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 6]);
             a60 = w0.fma(b, a60);
             a61 = w1.fma(b, a61);
             a62 = w2.fma(b, a62);
-            b = FloatVector.broadcast(F, x[xo + 7 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 7]);
             a70 = w0.fma(b, a70);
             a71 = w1.fma(b, a71);
             a72 = w2.fma(b, a72);
@@ -164,37 +197,37 @@ final class PanelProduct {
     }
 
     /**
-     * Eight tokens (inputs at xo + j * xStride) against two panels (at p and p + kc * L): the sums of token j and panel q
-     * into lanes[(2 j + q) L ..], for {@link #flush}.
+     * Eight tokens (a tile of {@link #tokenTiles} from xo) against a stripe of two panels (from p): the sums of token j and
+     * panel q into lanes[(2 j + q) L ..], for {@link #flush}.
      */
-    private static void tile8x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+    private static void tile8x2(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
-        int q = p + kc * L;
         for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
-            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            int wk = p + 2 * k * L, xk = xo + k * TILE;
+            FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
+            FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
-            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 1]);
             a10 = w0.fma(b, a10);
             a11 = w1.fma(b, a11);
-            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 2]);
             a20 = w0.fma(b, a20);
             a21 = w1.fma(b, a21);
-            b = FloatVector.broadcast(F, x[xo + 3 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 3]);
             a30 = w0.fma(b, a30);
             a31 = w1.fma(b, a31);
-            b = FloatVector.broadcast(F, x[xo + 4 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 4]);
             a40 = w0.fma(b, a40);
             a41 = w1.fma(b, a41);
-            b = FloatVector.broadcast(F, x[xo + 5 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 5]);
             a50 = w0.fma(b, a50);
             a51 = w1.fma(b, a51);
-            b = FloatVector.broadcast(F, x[xo + 6 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 6]);
             a60 = w0.fma(b, a60);
             a61 = w1.fma(b, a61);
-            b = FloatVector.broadcast(F, x[xo + 7 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 7]);
             a70 = w0.fma(b, a70);
             a71 = w1.fma(b, a71);
         }
@@ -223,22 +256,22 @@ final class PanelProduct {
      * registers: four accumulators spill) took 0.72-0.76 of the eight-token tile's time, and this one 0.94-0.99 of the
      * four-token tile's. OpenBLAS's AVX2 kernels still take about 0.6 of this tile's time.
      */
-    private static void tile3x3(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+    private static void tile3x3(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00;
-        int q = p + kc * L, r = q + kc * L;
         for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
-            FloatVector w2 = FloatVector.fromArray(F, panels, r + k * L);
-            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            int wk = p + 3 * k * L, xk = xo + k * TILE;
+            FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
+            FloatVector w2 = FloatVector.fromArray(F, panels, wk + 2 * L);
+            FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
             a02 = w2.fma(b, a02);
-            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 1]);
             a10 = w0.fma(b, a10);
             a11 = w1.fma(b, a11);
             a12 = w2.fma(b, a12);
-            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 2]);
             a20 = w0.fma(b, a20);
             a21 = w1.fma(b, a21);
             a22 = w2.fma(b, a22);
@@ -255,18 +288,18 @@ final class PanelProduct {
     }
 
     /** {@link #tile8x2} for three tokens (see {@link #tile3x3}). */
-    private static void tile3x2(float[] x, int xo, int xStride, int kc, float[] panels, int p, float[] lanes) {
+    private static void tile3x2(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-        int q = p + kc * L;
         for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panels, p + k * L), w1 = FloatVector.fromArray(F, panels, q + k * L);
-            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            int wk = p + 2 * k * L, xk = xo + k * TILE;
+            FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
+            FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
-            b = FloatVector.broadcast(F, x[xo + xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 1]);
             a10 = w0.fma(b, a10);
             a11 = w1.fma(b, a11);
-            b = FloatVector.broadcast(F, x[xo + 2 * xStride + k]);
+            b = FloatVector.broadcast(F, x[xk + 2]);
             a20 = w0.fma(b, a20);
             a21 = w1.fma(b, a21);
         }
@@ -280,27 +313,28 @@ final class PanelProduct {
 
     /**
      * The sums a tile parked in lanes (token j, panel q at (panels j + q) L) plus prior (at po + j * priorRow) to out at
-     * oo + j * stride, L outputs per panel, {@code valid} of them real (the rest is padding of the last panel). The tiles
+     * oo + j * stride for the tile's first {@code tokens} tokens (the rest is padding of the last tile), L outputs per panel,
+     * {@code valid} of them real (the rest is padding of the last panel). The tiles
      * used to call {@link #store} once per accumulator themselves; the JIT stops inlining in methods as large as they
      * are, so every such call boxed its vector. Parked and flushed instead, 512-token products took 0.80 ([768, 768]),
      * 0.83 ([2048, 2048]) and 0.66 ([2048, 8192], four input chunks) of the time in fp32, 0.86 in bf16 ([768, 3072]).
      */
-    private static void flush(float[] lanes, int panels, float[] prior, int po, int priorRow, float[] out, int oo, int stride, int valid) {
-        for (int j = 0; j < TILE; j++) {
+    private static void flush(float[] lanes, int panels, int tokens, float[] prior, int po, int priorRow, float[] out, int oo, int stride,
+                              int valid) {
+        for (int j = 0; j < tokens; j++) {
             for (int q = 0; q < panels; q++) {
                 store(FloatVector.fromArray(F, lanes, (panels * j + q) * L), prior, po + j * priorRow + q * L, out, oo + j * stride + q * L, valid - q * L);
             }
         }
     }
 
-    /** Tokens [t0, t0 + n) one at a time against one panel (at p): the leftovers of the tiles. */
-    private static void tile1x1(float[] x, int t0, int n, int in, int k0, int kc, float[] panels, int p, float[] prior, int priorRow,
+    /** The first n tokens of a tile (inputs at xo, token t0 its first) one at a time against one panel (at p): a block's last panel. */
+    private static void tile1x1(float[] x, int xo, int t0, int n, int kc, float[] panels, int p, float[] prior, int priorRow,
                                 float[] out, int outDim, int o, int valid) {
-        for (int t = t0; t < t0 + n; t++) {
+        for (int j = 0; j < n; j++) {
             FloatVector a = FloatVector.zero(F);
-            int xo = t * in + k0;
-            for (int k = 0; k < kc; k++) a = FloatVector.fromArray(F, panels, p + k * L).fma(FloatVector.broadcast(F, x[xo + k]), a);
-            store(a, prior, t * priorRow + o, out, t * outDim + o, valid);
+            for (int k = 0; k < kc; k++) a = FloatVector.fromArray(F, panels, p + k * L).fma(FloatVector.broadcast(F, x[xo + k * TILE + j]), a);
+            store(a, prior, (t0 + j) * priorRow + o, out, (t0 + j) * outDim + o, valid);
         }
     }
 
