@@ -1,7 +1,11 @@
 package gemel.engine.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /** {@code (x - mean) / sqrt(var + eps) * gamma + beta} per row, variance biased, as torch's layer_norm. */
 public record LayerNorm(float[] gamma, float[] beta, float eps) {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public LayerNorm {
         if (beta != null && beta.length != gamma.length)
@@ -19,17 +23,15 @@ public record LayerNorm(float[] gamma, float[] beta, float eps) {
         int n = gamma.length;
         for (int r = r0; r < r1; r++) {
             int o = r * n;
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += x[o + i];
-            double mean = sum / n;
-            double squares = 0;
-            for (int i = 0; i < n; i++) {
-                double d = x[o + i] - mean;
-                squares += d * d;
-            }
-            float rstd = (float) (1 / Math.sqrt(squares / n + eps));
+            double mean = DoubleSums.sum(x, o, n) / n;
+            float rstd = (float) (1 / Math.sqrt(DoubleSums.squares(x, o, n, mean) / n + eps));
             float m = (float) mean;
-            for (int i = 0; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + (beta == null ? 0 : beta[i]);
+            int i = 0;
+            for (int end = F.loopBound(n); i < end; i += F.length()) {
+                FloatVector shift = beta == null ? FloatVector.zero(F) : FloatVector.fromArray(F, beta, i);
+                FloatVector.fromArray(F, x, o + i).sub(m).mul(rstd).mul(FloatVector.fromArray(F, gamma, i)).add(shift).intoArray(out, o + i);
+            }
+            for (; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + (beta == null ? 0 : beta[i]);
         }
     }
 }

@@ -1,7 +1,11 @@
 package gemel.engine.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /** {@code x / sqrt(mean(x^2) + eps) * weight} per row, as Llama's RMSNorm (no mean subtraction, no bias). */
 public record RmsNorm(float[] weight, float eps) {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public int width() { return weight.length; }
 
@@ -14,10 +18,12 @@ public record RmsNorm(float[] weight, float eps) {
         int n = weight.length;
         for (int r = r0; r < r1; r++) {
             int o = r * n;
-            double squares = 0;
-            for (int i = 0; i < n; i++) squares += (double) x[o + i] * x[o + i];
-            float rstd = (float) (1 / Math.sqrt(squares / n + eps));
-            for (int i = 0; i < n; i++) out[o + i] = weight[i] * (x[o + i] * rstd);
+            float rstd = (float) (1 / Math.sqrt(DoubleSums.squares(x, o, n, 0) / n + eps));
+            int i = 0;
+            for (int end = F.loopBound(n); i < end; i += F.length()) {
+                FloatVector.fromArray(F, weight, i).mul(FloatVector.fromArray(F, x, o + i).mul(rstd)).intoArray(out, o + i);
+            }
+            for (; i < n; i++) out[o + i] = weight[i] * (x[o + i] * rstd);
         }
     }
 }

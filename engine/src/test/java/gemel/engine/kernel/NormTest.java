@@ -27,6 +27,38 @@ class NormTest {
         assertEquals(-4 / rms * 0.5, x[1], 1e-6);
     }
 
+    /** Rows as wide as models' and of every remainder, so that the vector loops and their tails both count. */
+    @Test
+    void normsOfWideRowsMatchADoublePrecisionReference() {
+        java.util.Random random = new java.util.Random(11);
+        for (int n : new int[] {1, 7, 31, 64, 100, 768, 2053}) {
+            int rows = 3;
+            float[] x = TestTensors.gaussian(random, rows * n, 3);
+            for (int i = 0; i < x.length; i++) x[i] += 40; // a mean far from zero: the deviations must be taken from it
+            float[] gamma = TestTensors.gaussian(random, n, 1), beta = TestTensors.gaussian(random, n, 1);
+            float[] layer = new float[x.length], rms = new float[x.length];
+            new LayerNorm(gamma, beta, 1e-5f).apply(x, rows, layer);
+            new RmsNorm(gamma, 1e-6f).apply(x, rows, rms);
+            for (int r = 0; r < rows; r++) {
+                double sum = 0, squares = 0, deviations = 0;
+                for (int i = 0; i < n; i++) sum += x[r * n + i];
+                double mean = sum / n;
+                for (int i = 0; i < n; i++) {
+                    squares += (double) x[r * n + i] * x[r * n + i];
+                    deviations += (x[r * n + i] - mean) * (x[r * n + i] - mean);
+                }
+                double rstd = 1 / Math.sqrt(deviations / n + 1e-5), rmsInverse = 1 / Math.sqrt(squares / n + 1e-6);
+                for (int i = 0; i < n; i++) {
+                    int at = r * n + i;
+                    double expected = (x[at] - mean) * rstd * gamma[i] + beta[i];
+                    assertEquals(expected, layer[at], 2e-5 * (1 + Math.abs(expected)), "layer norm, width " + n + ", row " + r + ", entry " + i);
+                    double scaled = x[at] * rmsInverse * gamma[i];
+                    assertEquals(scaled, rms[at], 1e-6 * (1 + Math.abs(scaled)), "rms norm, width " + n + ", row " + r + ", entry " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxVectorPathMatchesScalarTwin() {
         java.util.Random random = new java.util.Random(8);
