@@ -1,11 +1,7 @@
 package gemel.engine.kernel;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 /** {@code (x - mean) / sqrt(var + eps) * gamma + beta} per row, variance biased, as torch's layer_norm. */
 public record LayerNorm(float[] gamma, float[] beta, float eps) {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public LayerNorm {
         if (beta != null && beta.length != gamma.length)
@@ -26,12 +22,11 @@ public record LayerNorm(float[] gamma, float[] beta, float eps) {
             double mean = DoubleSums.sum(x, o, n) / n;
             float rstd = (float) (1 / Math.sqrt(DoubleSums.squares(x, o, n, mean) / n + eps));
             float m = (float) mean;
-            int i = 0;
-            for (int end = F.loopBound(n); i < end; i += F.length()) {
-                FloatVector shift = beta == null ? FloatVector.zero(F) : FloatVector.fromArray(F, beta, i);
-                FloatVector.fromArray(F, x, o + i).sub(m).mul(rstd).mul(FloatVector.fromArray(F, gamma, i)).add(shift).intoArray(out, o + i);
+            if (beta == null) { // a loop each, without a test inside
+                for (int i = 0; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + 0f;
+            } else {
+                for (int i = 0; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + beta[i];
             }
-            for (; i < n; i++) out[o + i] = (x[o + i] - m) * rstd * gamma[i] + (beta == null ? 0 : beta[i]);
         }
     }
 }

@@ -1,11 +1,7 @@
 package gemel.engine.kernel;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 /** {@code x / sqrt(mean(x^2) + eps) * weight} per row, as Llama's RMSNorm (no mean subtraction, no bias). */
 public record RmsNorm(float[] weight, float eps) {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public int width() { return weight.length; }
 
@@ -19,11 +15,7 @@ public record RmsNorm(float[] weight, float eps) {
         for (int r = r0; r < r1; r++) {
             int o = r * n;
             float rstd = (float) (1 / Math.sqrt(DoubleSums.squares(x, o, n, 0) / n + eps));
-            int i = 0;
-            for (int end = F.loopBound(n); i < end; i += F.length()) {
-                FloatVector.fromArray(F, weight, i).mul(FloatVector.fromArray(F, x, o + i).mul(rstd)).intoArray(out, o + i);
-            }
-            for (; i < n; i++) out[o + i] = weight[i] * (x[o + i] * rstd);
+            for (int i = 0; i < n; i++) out[o + i] = weight[i] * (x[o + i] * rstd);
         }
     }
 }
