@@ -168,9 +168,9 @@ public final class ClipVisionEncoder implements AutoCloseable {
     private float[] attention(Layer layer, float[] h, int batch) {
         int d = config.hiddenSize(), t = config.tokens(), rows = batch * t;
         float[] q = new float[rows * d], k = new float[rows * d], v = new float[rows * d];
-        MatMul.multiply(h, rows, layer.q, layer.qBias, q);
-        MatMul.multiply(h, rows, layer.k, layer.kBias, k);
-        MatMul.multiply(h, rows, layer.v, layer.vBias, v);
+        // one call: the prompt product rearranges h into token tiles once for the three
+        MatMul.multiplyEach(h, rows, new TensorView[] {layer.q, layer.k, layer.v}, new float[][] {layer.qBias, layer.kBias, layer.vBias},
+                new float[][] {q, k, v});
         float[] out = new float[rows * d];
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
         for (int b = 0; b < batch; b++) {
