@@ -19,11 +19,8 @@ public final class NormGradient {
         float[] gamma = norm.gamma();
         forRowBlocks(rows, r -> {
             int o = r * n;
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += x[o + i];
-            double mean = sum / n, squares = 0;
-            for (int i = 0; i < n; i++) squares += (x[o + i] - mean) * (x[o + i] - mean);
-            double rstd = 1 / Math.sqrt(squares / n + norm.eps());
+            double mean = DoubleSums.sum(x, o, n) / n; // the forward's moments, summed as LayerNorm sums them
+            double rstd = 1 / Math.sqrt(DoubleSums.squares(x, o, n, mean) / n + norm.eps());
             double meanG = 0, meanGx = 0;
             for (int i = 0; i < n; i++) {
                 double g = dy[o + i] * gamma[i];
@@ -43,12 +40,9 @@ public final class NormGradient {
         float[] weight = norm.weight();
         forRowBlocks(rows, r -> {
             int o = r * n;
-            double squares = 0, dot = 0;
-            for (int i = 0; i < n; i++) {
-                squares += (double) x[o + i] * x[o + i];
-                dot += (double) dy[o + i] * weight[i] * x[o + i];
-            }
-            double inv = 1 / Math.sqrt(squares / n + norm.eps()), c = inv * inv * inv * dot / n;
+            double dot = 0;
+            for (int i = 0; i < n; i++) dot += (double) dy[o + i] * weight[i] * x[o + i];
+            double inv = 1 / Math.sqrt(DoubleSums.squares(x, o, n, 0) / n + norm.eps()), c = inv * inv * inv * dot / n; // as RmsNorm sums it
             for (int i = 0; i < n; i++) dx[o + i] = (float) (inv * dy[o + i] * weight[i] - c * x[o + i]);
         });
     }
