@@ -45,16 +45,23 @@ final class StreamingProduct {
     private static final int ROWS = 4;   // rows per pass: four read streams
     private static final int TOKENS = 5; // tokens per pass: 5 x 4 accumulators, 4 weights and an input fit AVX-512's 32 registers
     /**
-     * {@link #dot1x4}'s loop step, L, in a field the JIT does not take for a constant: not final (and never written).
-     * With a constant step the JIT unrolled that loop eightfold and issued each row's loads in runs of eight. Without
-     * the unrolling, single-token decode steps took 0.91-1.00 of the time (median about 0.98) in fourteen same-JVM
-     * comparisons of six models, both orders (at most 1.001); the F32 product alone of 2048-wide rows went from 0.66-0.82
-     * to 0.84-0.92 of the C peer's speed. The five-token pass keeps its constant step: not unrolled, five-row fp16
-     * steps took 3-7 % longer.
+     * {@link #dot1x4}'s loop step for F16 weights, L, in a field the JIT does not take for a constant: not final (and never
+     * written), so that the JIT neither unrolls that loop nor takes it for a counted one. F32 and BF16 use the constant L.
+     * On the AMD EPYC of the first benchmarks, the JIT's eightfold unrolling of the constant step issued each row's loads in
+     * runs of eight, and the F32 product alone of 2048-wide rows ran at 0.66-0.82 of the C peer's speed with it, 0.84-0.92
+     * without. On the Intel Xeon of the later ones the loop with the field's step keeps its bounds checks, a safepoint poll
+     * and spills in every iteration (about 40 instructions for four loads and four multiply-adds), and the constant step was
+     * faster: in products alone, in turns in one JVM, both orders, F32 0.81-0.90 of the time (with 256-bit vectors
+     * 0.87-0.95) and BF16 0.98-1.02, and single-token decode steps of OPT-1.3b and Llama-1B fp32 0.85-0.88, Llama-1B bf16
+     * 0.95-0.98; F16 products took 1.00-1.08 of the time, so F16 keeps the field. The five-token pass keeps its constant
+     * step: not unrolled, five-row fp16 steps took 3-7 % longer.
      */
     private static int step = L;
 
     private StreamingProduct() {}
+
+    /** {@link #dot1x4}'s step: L, a constant to the JIT but for F16 (see {@link #step}). */
+    private static int singleStep() { return DTYPE == DType.F16 ? step : L; }
 
     /** The dtype {@link StreamingKernels} defined this copy for. */
     private static DType copysDtype() {
@@ -91,10 +98,9 @@ final class StreamingProduct {
     private static void oneToken(float[] x, int in, TensorView w, float[] bias, float[] out, int o0, int span, float[] lanes) {
         MemorySegment data = w.data();
         long s = (long) span * in;
-        int by = step;
         for (int j = 0; j < span; j++) {
             long o = (long) (o0 + j) * in;
-            dot1x4(x, 0, in, data, o, s, by, lanes);
+            dot1x4(x, 0, in, data, o, s, lanes);
             store(x, 0, 1, in, w, o, s, o0 + j, span, ROWS, lanes, bias, out, 0); // token 0 only: out's row stride is not used
         }
     }
@@ -109,8 +115,8 @@ final class StreamingProduct {
             dot5x4(x, t * in, in, pass, data, o, s, lanes);
             store(x, t, pass, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
-        for (int by = step; t < tokens; t++) {
-            dot1x4(x, t * in, in, data, o, s, by, lanes);
+        for (; t < tokens; t++) {
+            dot1x4(x, t * in, in, data, o, s, lanes);
             store(x, t, 1, in, w, o, s, first, apart, count, lanes, bias, out, outDim);
         }
     }
@@ -138,7 +144,8 @@ final class StreamingProduct {
      * lanes[k * L ..] = the lane products of x[xo ..] and the stored row at o + k * s, k < 4, summed over the whole vectors
      * of n columns (their lanes are summed by {@link #store}).
      */
-    private static void dot1x4(float[] x, int xo, int n, MemorySegment data, long o, long s, int by, float[] lanes) {
+    private static void dot1x4(float[] x, int xo, int n, MemorySegment data, long o, long s, float[] lanes) {
+        int by = singleStep();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0, end = F.loopBound(n); i < end; i += by) { // by == L: see step
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
