@@ -17,6 +17,7 @@ public final class Exponential {
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // LN2_HI + LN2_LO = ln 2, n * LN2_HI exact
     private static final float ROUND = 12582912f;                                 // 1.5 * 2^23: adding it rounds to an integer
     private static final float OVERFLOW = 88.72283935546875f, UNDERFLOW = -87.33654022216797f; // beyond: +inf, 0
+    private static final int EXPONENT_REBASE = (127 << 23) - (Float.floatToRawIntBits(ROUND) << 23); // wraps, as the shift does
     private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
@@ -41,6 +42,29 @@ public final class Exponential {
                 .mul(k.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
         return scaled.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, OVERFLOW))
                 .blend(0f, x.compare(VectorOperators.LT, UNDERFLOW));
+    }
+
+    /**
+     * {@link #exp} of lanes that are all at most 0 (a softmax's x - max), bit for bit: the polynomial is the same; with n
+     * in [-126, 0], 2^n is a normal float and one multiply by it rounds as the two of {@link #exp} do (both are exact but
+     * for a subnormal result, which each rounds once), and no lane can overflow. About three quarters of {@link #exp}'s
+     * operations; a positive lane above about 88 comes out wrong, so callers pass none.
+     */
+    public static FloatVector expNonPositive(FloatVector x) {
+        FloatVector c = x.max(UNDERFLOW);
+        FloatVector shifted = c.fma(LOG2E, ROUND);
+        FloatVector n = shifted.sub(ROUND);
+        FloatVector r = n.fma(broadcast(-LN2_HI), c);
+        r = n.fma(broadcast(-LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, broadcast(P2));
+        p = p.fma(r, broadcast(P3));
+        p = p.fma(r, broadcast(P4));
+        p = p.fma(r, broadcast(P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        // shifted's low bits hold n (ROUND's ulp is 1): moved up to the exponent field and rebased, they are 2^n
+        IntVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(EXPONENT_REBASE);
+        return p.mul(twoToN.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, UNDERFLOW));
     }
 
     private static FloatVector broadcast(float v) { return FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, v); }

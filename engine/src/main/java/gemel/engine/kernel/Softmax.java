@@ -20,7 +20,7 @@ public final class Softmax {
         FloatVector m = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length()) {
-            FloatVector e = Exponential.exp(FloatVector.fromArray(F, x, off + i).sub(m));
+            FloatVector e = Exponential.expNonPositive(FloatVector.fromArray(F, x, off + i).sub(m)); // x <= max
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }

@@ -62,6 +62,25 @@ class LanesAndExponentialTest {
     }
 
     @Test
+    void nonPositiveExponentialIsTheExponentialBitForBit() {
+        Random random = new Random(8);
+        float[] x = new float[F.length()], general = new float[F.length()], nonPositive = new float[F.length()];
+        float[] edges = {0f, -0f, -Float.MIN_VALUE, -Float.MIN_NORMAL, -1e-30f, -0.34657359f, -0.34657362f, -1f, -86.9f, -87.33653f,
+            -87.33654022216797f, -87.336544f, -87.4f, -100f, -Float.MAX_VALUE, Float.NEGATIVE_INFINITY, Float.NaN};
+        for (int round = 0; round < 40000; round++) {
+            for (int i = 0; i < x.length; i++) {
+                // every bit pattern of a non-positive float, small and large magnitudes alike; and the edges
+                x[i] = round < edges.length ? edges[(round + i) % edges.length] : -Float.intBitsToFloat(random.nextInt(0x7f800001));
+            }
+            Exponential.exp(FloatVector.fromArray(F, x, 0)).intoArray(general, 0);
+            Exponential.expNonPositive(FloatVector.fromArray(F, x, 0)).intoArray(nonPositive, 0);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(Float.floatToRawIntBits(general[i]), Float.floatToRawIntBits(nonPositive[i]), "exp(" + x[i] + ") round " + round);
+            }
+        }
+    }
+
+    @Test
     void exponentialEdgeCases() {
         float[] x = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, 0f, -0f, 1f, -1f, 88.72283f, 88.7229f, -87.33654f, -88f, 1e-30f};
         for (float v : x) {
