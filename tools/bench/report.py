@@ -251,7 +251,7 @@ def render_decoders(records, plan, results):
         sgemm, bandwidth = bounds(_records(results, "machine"))
     except SystemExit:
         sgemm = bandwidth = None
-    meas, adjacent, probes, warm = {}, {}, {}, {}
+    meas, adjacent, warm = {}, {}, {}
     for r in records:
         if r["phase"] == "warm-up" and r["impl"] == "gemel":
             warm[r["model"]] = r
@@ -260,8 +260,6 @@ def render_decoders(records, plan, results):
         if r["phase"] in ("decode", "beams"):
             if r.get("stream_gb_per_s"):
                 adjacent[(r["model"], r["impl"], r["phase"])] = statistics.median(r["stream_gb_per_s"])
-            if r.get("compute_gflops") and r["phase"] == "decode":
-                probes[r["model"]] = statistics.median(r["compute_gflops"])
     after, steps = plan["decode_after"], plan["decode_steps"]
     beams, beam_steps = plan.get("beams"), plan.get("beam_steps")  # none in plans written before beam steps were timed
     phases = [("decode", 1, after, steps, f"decode after {after}")]
@@ -343,10 +341,28 @@ def render_decoders(records, plan, results):
                               f"{w['runs'] - 1} more" for m, w in warm.items()) + "."]
     if reads:
         lines += ["", "Read bandwidth during the decode steps, GB/s (median, gemel / torch): " + "; ".join(reads) + "."]
-    if probes:
+    return lines + probe_lines(records)
+
+
+def probe_lines(records):
+    """The compute probes' medians beside gemel's decode steps and prompts, per model: where the shared cores ran slow."""
+    decode, prompts = {}, {}
+    for r in records:
+        if r["impl"] != "gemel" or not r.get("compute_gflops"):
+            continue
+        if r["phase"] == "decode":
+            decode[r["model"]] = statistics.median(r["compute_gflops"])
+        elif r["phase"] == "prefill":
+            prompts.setdefault(r["model"], []).append((r["tokens"], statistics.median(r["compute_gflops"])))
+    lines = []
+    if decode:
         lines += ["", "Compute during gemel's decode steps, GFLOP/s (median of a probe just after each read: every core runs "
                   "vector multiply-adds in registers for about a millisecond; a slow step beside a normal read shows here): "
-                  + "; ".join(f"{m} {g:.0f}" for m, g in probes.items()) + "."]
+                  + "; ".join(f"{m} {g:.0f}" for m, g in decode.items()) + "."]
+    if prompts:
+        lines += ["", "Compute just after gemel's timed prompts, GFLOP/s (median of the same probe after each, by prompt length; "
+                  "a prompt timed in a slow spell of the shared cores shows here): "
+                  + "; ".join(f"{m} " + ", ".join(f"{t} tokens {g:.0f}" for t, g in sorted(p)) for m, p in prompts.items()) + "."]
     return lines
 
 

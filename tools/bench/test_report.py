@@ -107,6 +107,24 @@ class ShapeOfACheckpoint(unittest.TestCase):
             self.assertIn("mixes dtypes", str(e.exception))
 
 
+class ComputeProbes(unittest.TestCase):
+    def test_medians_beside_decode_steps_and_prompts_of_gemel_only(self):
+        records = [
+            {"impl": "gemel", "model": "m", "phase": "prefill", "tokens": 1536, "seconds": [2.0], "compute_gflops": [100.0, 300.0, 200.0]},
+            {"impl": "gemel", "model": "m", "phase": "prefill", "tokens": 512, "seconds": [1.0], "compute_gflops": [150.0]},
+            {"impl": "gemel", "model": "m", "phase": "decode", "seconds": [0.1], "compute_gflops": [210.0, 230.0]},
+            {"impl": "gemel", "model": "m", "phase": "beams", "seconds": [0.1], "compute_gflops": [5.0]},
+            {"impl": "torch", "model": "m", "phase": "prefill", "tokens": 512, "seconds": [3.0]},
+            {"impl": "gemel", "model": "old", "phase": "prefill", "tokens": 512, "seconds": [1.0]},  # a run before the probe
+        ]
+        text = "\n".join(report.probe_lines(records))
+        self.assertIn("decode steps, GFLOP/s", text)
+        self.assertIn("m 220.", text)
+        self.assertIn("m 512 tokens 150, 1536 tokens 200.", text)
+        self.assertNotIn("old", text)
+        self.assertEqual([], report.probe_lines(records[4:]))
+
+
 class MachineSection(unittest.TestCase):
     PLAN = {"set": "dev", "sgemm_shapes": [[512, 768, 768], [512, 2048, 2048]], "stream_bytes": 2 * 2**30}
     RECORDS = [

@@ -22,7 +22,8 @@ import java.util.stream.IntStream;
  * that cache, shared by the rows as the linker shares its prompt's. The same prompt ids and steps as the
  * PyTorch peer; the logits of the prefill and of the last step of each kind are saved so the report can
  * check both computed the same thing. Each step follows a read of a large buffer, whose speed is the
- * bound of that step, and a {@link ComputeProbe} of the cores' speed at that moment.
+ * bound of that step, and a {@link ComputeProbe} of the cores' speed at that moment; each timed prompt is
+ * followed by such a probe.
  */
 final class DecoderBench {
     // prompts long enough for the prompt kernels (MatMul.PANEL_TOKENS and up), two steps and two beam steps before timing: classes loaded, kernels compiled
@@ -73,8 +74,9 @@ final class DecoderBench {
         for (int s = 0; s < WARM_STEPS; s++) forward(WARM_PROMPT + s, WARM_PROMPT + s + 1, warm);
         KvCache warmBeams = warm.fork(plan.beams());
         for (int s = 0; s < WARM_STEPS; s++) beamStep(WARM_PROMPT + WARM_STEPS, s, warmBeams);
+        for (int w = 0; w < 200; w++) ComputeProbe.gflops(PROBE_ROUNDS); // compiled before the first timed probe
         for (int tokens : plan.prefillTokens()) {
-            List<Double> seconds = new ArrayList<>();
+            List<Double> seconds = new ArrayList<>(), compute = new ArrayList<>();
             KvCache cache = null;
             float[] logits = null;
             boolean untimed = true;
@@ -90,9 +92,12 @@ final class DecoderBench {
                     timedFrom = System.nanoTime();
                 } else {
                     seconds.add((System.nanoTime() - t0) / 1e9);
+                    // the cores' speed just after: a prompt timed in a slow spell of the shared machine shows beside it
+                    compute.add(ComputeProbe.gflops(PROBE_ROUNDS));
                 }
             }
-            log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds.stream().mapToDouble(Double::doubleValue).toArray());
+            log.record("model", model.name(), "phase", "prefill", "tokens", tokens, "seconds", seconds.stream().mapToDouble(Double::doubleValue).toArray(),
+                    "compute_gflops", compute.stream().mapToDouble(Double::doubleValue).toArray());
             if (tokens != after) continue;
             save("prefill-" + after, 1, logits);
             KvCache prompt = cache;
@@ -105,7 +110,6 @@ final class DecoderBench {
                 // compiled before the first timed read: many short reads (a few long ones left the first five timed reads interpreted)
                 for (int w = 0; w < 500; w++) StreamingRead.sum(buffer.asSlice(0, 1 << 20));
                 StreamingRead.sum(buffer);
-                for (int w = 0; w < 200; w++) ComputeProbe.gflops(PROBE_ROUNDS); // compiled before the first timed probe
                 Steps decode = timed(buffer, steps, s -> forward(after + s, after + s + 1, prompt));
                 log.record("model", model.name(), "phase", "decode", "after", after, "seconds", decode.seconds(),
                         "stream_gb_per_s", decode.bandwidth(), "compute_gflops", decode.compute());
