@@ -48,7 +48,7 @@ public final class Exponential {
      * {@link #exp} of lanes that are all at most 0 (a softmax's x - max), bit for bit: the polynomial is the same; with n
      * in [-126, 0], 2^n is a normal float and one multiply by it rounds as the two of {@link #exp} do (both are exact but
      * for a subnormal result, which each rounds once), and no lane can overflow. About three quarters of {@link #exp}'s
-     * operations; a positive lane above about 88 comes out wrong, so callers pass none.
+     * operations; a lane above about 88.37 (n = 128) comes out wrong, so callers pass no positive ones.
      */
     public static FloatVector expNonPositive(FloatVector x) {
         FloatVector c = x.max(UNDERFLOW);

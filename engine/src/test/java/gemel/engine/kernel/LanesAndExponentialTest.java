@@ -69,7 +69,7 @@ class LanesAndExponentialTest {
             -87.33654022216797f, -87.336544f, -87.4f, -100f, -Float.MAX_VALUE, Float.NEGATIVE_INFINITY, Float.NaN};
         for (int round = 0; round < 40000; round++) {
             for (int i = 0; i < x.length; i++) {
-                // every bit pattern of a non-positive float, small and large magnitudes alike; and the edges
+                // random bit patterns of non-positive floats, small and large magnitudes alike; first the edges
                 x[i] = round < edges.length ? edges[(round + i) % edges.length] : -Float.intBitsToFloat(random.nextInt(0x7f800001));
             }
             Exponential.exp(FloatVector.fromArray(F, x, 0)).intoArray(general, 0);
