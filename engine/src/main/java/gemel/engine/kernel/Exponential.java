@@ -27,15 +27,7 @@ public final class Exponential {
     public static FloatVector exp(FloatVector x) {
         FloatVector c = x.max(UNDERFLOW).min(OVERFLOW);
         FloatVector shifted = c.fma(LOG2E, ROUND);
-        FloatVector n = shifted.sub(ROUND);
-        FloatVector r = n.fma(broadcast(-LN2_HI), c);
-        r = n.fma(broadcast(-LN2_LO), r);
-        FloatVector p = r.fma(P0, P1);
-        p = p.fma(r, broadcast(P2));
-        p = p.fma(r, broadcast(P3));
-        p = p.fma(r, broadcast(P4));
-        p = p.fma(r, broadcast(P5));
-        p = p.fma(r.mul(r), r).add(1f);
+        FloatVector p = expOfRest(c, shifted);
         IntVector k = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)); // n as an int in [-126, 128]
         IntVector half = k.lanewise(VectorOperators.ASHR, 1);
         FloatVector scaled = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
@@ -53,6 +45,14 @@ public final class Exponential {
     public static FloatVector expNonPositive(FloatVector x) {
         FloatVector c = x.max(UNDERFLOW);
         FloatVector shifted = c.fma(LOG2E, ROUND);
+        FloatVector p = expOfRest(c, shifted);
+        // shifted's low bits hold n (ROUND's ulp is 1): moved up to the exponent field and rebased, they are 2^n
+        IntVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(EXPONENT_REBASE);
+        return p.mul(twoToN.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, UNDERFLOW));
+    }
+
+    /** exp(r) for r = c - n ln 2, n the integer that {@code shifted} (c log2 e + ROUND) holds: the reduction and polynomial. */
+    private static FloatVector expOfRest(FloatVector c, FloatVector shifted) {
         FloatVector n = shifted.sub(ROUND);
         FloatVector r = n.fma(broadcast(-LN2_HI), c);
         r = n.fma(broadcast(-LN2_LO), r);
@@ -61,10 +61,7 @@ public final class Exponential {
         p = p.fma(r, broadcast(P3));
         p = p.fma(r, broadcast(P4));
         p = p.fma(r, broadcast(P5));
-        p = p.fma(r.mul(r), r).add(1f);
-        // shifted's low bits hold n (ROUND's ulp is 1): moved up to the exponent field and rebased, they are 2^n
-        IntVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(EXPONENT_REBASE);
-        return p.mul(twoToN.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, UNDERFLOW));
+        return p.fma(r.mul(r), r).add(1f);
     }
 
     private static FloatVector broadcast(float v) { return FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, v); }
