@@ -23,14 +23,6 @@ public final class MatMul {
     private static final int CHUNK = 2048;                  // input columns per pass: a 2048-wide layer in one (1024 measured slower)
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
-    /**
-     * Tasks per core of a streaming call. A core left without a task waits for the last one to end, half a task on average,
-     * so smaller tasks waste less. With eight instead of four, single-token decode steps took 0.93-0.97 of the time for
-     * OPT-125m fp32, 0.97 for OPT-1.3b bf16, 0.96-0.99 for OPT-1.3b fp16, 0.98-1.01 for Llama-1B fp32 and 1.00-1.03 for
-     * OPT-125m bf16; 5-row steps of OPT-125m fp16 0.97-1.02 (in turns in one JVM, both orders, on a 2-core Xeon).
-     */
-    private static final int STREAM_TASKS_PER_CORE = 8;
-    private static final int PANEL_TASKS_PER_CORE = 4;
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
 
     private MatMul() {}
@@ -125,7 +117,7 @@ public final class MatMul {
                                float[][] out) {
         long rows = 0;
         for (int i = 0; i < w.length; i++) if (streams[i]) rows += w[i].dim(0);
-        int rowBlock = balancedRows(Math.toIntExact(rows), STREAM_TASKS_PER_CORE);
+        int rowBlock = balancedRows(Math.toIntExact(rows));
         int[] firstBlock = new int[w.length + 1], blockRows = new int[w.length];
         for (int i = 0; i < w.length; i++) {
             int outDim = w[i].dim(0), blocks = streams[i] ? (outDim + rowBlock - 1) / rowBlock : 0;
@@ -157,12 +149,9 @@ public final class MatMul {
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */
     private static int panelRows(int outDim, int in) {
-        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim, PANEL_TASKS_PER_CORE)); // wholePanels rounds it
+        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim)); // wholePanels rounds it
     }
 
-    /** Rows per task for {@code perCore} tasks per core, so that a slow core holds up the others little. */
-    private static int balancedRows(int outDim, int perCore) {
-        int tasks = perCore * Parallel.cores();
-        return Math.max(2, (outDim + tasks - 1) / tasks);
-    }
+    /** Rows per task for four tasks per core, so that a slow core holds up the others little. */
+    private static int balancedRows(int outDim) { return Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores())); }
 }
