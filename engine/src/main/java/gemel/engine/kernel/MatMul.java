@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int CHUNK = 2048;                  // input columns per pass: a 2048-wide layer in one (1024 measured slower)
+    static final int CHUNK = 2048;                          // input columns per pass: a 2048-wide layer in one (1024 measured slower)
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
@@ -103,10 +103,29 @@ public final class MatMul {
     /** A prompt's product, and any the streaming kernels do not take: through {@link PanelProduct}, x as its token tiles. */
     private static void panels(float[] tiled, int tokens, TensorView w, float[] bias, float[] out) {
         int outDim = w.dim(0), in = w.dim(1);
+        panelBlocks(tokens, in, outDim, (o0, o1) -> PanelProduct.multiplyRows(tiled, tokens, in, w, bias, out, outDim, o0, o1, CHUNK));
+    }
+
+    /**
+     * out [tokens, n] += x [tokens, k] · w [k, n] (unchecked; see {@link LinearProducts}): the prompt product with the
+     * weight's columns as its outputs. Each output is summed in chunks of {@value #CHUNK} of k, each chunk's sum added in turn.
+     */
+    static void addTimesColumns(float[] x, int tokens, TensorView w, float[] out) {
+        int in = w.dim(0), outDim = w.dim(1);
+        float[] tiled = PanelProduct.tokenTiles(x, tokens, in);
+        panelBlocks(tokens, in, outDim, (o0, o1) -> PanelProduct.addColumns(tiled, tokens, in, w, out, outDim, o0, o1, CHUNK));
+    }
+
+    /** A block of output rows [o0, o1). */
+    private interface RowBlock {
+        void run(int o0, int o1);
+    }
+
+    /** Outputs [0, outDim) of a panel product in blocks of whole panels, on all cores unless the product is small. */
+    private static void panelBlocks(int tokens, int in, int outDim, RowBlock task) {
         int rowBlock = wholePanels(panelRows(outDim, in));
         int blocks = (outDim + rowBlock - 1) / rowBlock;
-        runBlocks((long) tokens * in * outDim, blocks,
-                b -> PanelProduct.multiplyRows(tiled, tokens, in, w, bias, out, outDim, b * rowBlock, Math.min(outDim, (b + 1) * rowBlock), CHUNK));
+        runBlocks((long) tokens * in * outDim, blocks, b -> task.run(b * rowBlock, Math.min(outDim, (b + 1) * rowBlock)));
     }
 
     /**

@@ -26,7 +26,7 @@ final class PanelProduct {
     private static final int L = F.length();
     // tokens per step of the token loop (one TILE x 3 tile, or one TILE x 2): eight where there are 32 vector registers
     // (AVX-512, Arm), three where there are 16 (AVX2), since 8 x 3 accumulators in 16 registers spill on every input
-    private static final int TILE = VectorRegisters.COUNT >= 32 ? 8 : 3;
+    static final int TILE = VectorRegisters.COUNT >= 32 ? 8 : 3;
     private static final Scratch PANELS = new Scratch();
     private static final Scratch PACK_BUFFER = new Scratch();
     private static final Scratch TOKEN_TILES = new Scratch();
@@ -70,16 +70,30 @@ final class PanelProduct {
      * {@link #tokenTiles}.
      */
     static void multiplyRows(float[] tiled, int tokens, int in, TensorView w, float[] bias, float[] out, int outDim, int o0, int o1, int chunk) {
+        product(tiled, tokens, in, w, false, bias, out, outDim, o0, o1, chunk);
+    }
+
+    /**
+     * out[t, o0 .. o1) += x[t, :] . w[:, o] for every token, w [in, outDim]: the input gradient of a linear layer, whose
+     * weight's columns are the outputs. Its panels are plain runs of weight rows, so packing them needs no gather.
+     */
+    static void addColumns(float[] tiled, int tokens, int in, TensorView w, float[] out, int outDim, int o0, int o1, int chunk) {
+        product(tiled, tokens, in, w, true, null, out, outDim, o0, o1, chunk);
+    }
+
+    private static void product(float[] tiled, int tokens, int in, TensorView w, boolean columns, float[] bias, float[] out, int outDim,
+                                int o0, int o1, int chunk) {
         int rows = o1 - o0, groups = (rows + L - 1) / L;
         float[] panels = PANELS.floats(groups * L * Math.min(in, chunk)); // stripes of [kc, panels, L]
-        float[] buffer = PACK_BUFFER.floats(L * PACK_COLUMNS);
+        float[] buffer = columns ? null : PACK_BUFFER.floats(L * PACK_COLUMNS);
         float[] lanes = new float[TILE * 3 * L]; // the widest tile's accumulators, parked for flush
         for (int k0 = 0; k0 < in; k0 += chunk) {
             int kc = Math.min(chunk, in - k0);
-            pack(w, in, o0, rows, k0, kc, panels, buffer);
+            if (columns) packColumns(w, outDim, o0, rows, k0, kc, panels);
+            else pack(w, in, o0, rows, k0, kc, panels, buffer);
             // what the sums add to: the bias (the same row for every token) in the first chunk, then the output so far
-            float[] prior = k0 == 0 ? bias : out;
-            int priorRow = k0 == 0 ? 0 : outDim;
+            float[] prior = k0 == 0 && !columns ? bias : out;
+            int priorRow = k0 == 0 && !columns ? 0 : outDim;
             for (int t = 0; t < tokens; t += TILE) {
                 int xo = t * in + k0 * TILE, real = Math.min(TILE, tokens - t); // tile t / TILE starts at t * in
                 int g = 0;
@@ -89,8 +103,8 @@ final class PanelProduct {
                     flush(lanes, 3, real, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 for (; g + 1 < groups; g += 2) {
-                    if (TILE == 8) tile8x2(tiled, xo, kc, panels, g * kc * L, lanes);
-                    else tile3x2(tiled, xo, kc, panels, g * kc * L, lanes);
+                    if (TILE == 8) tile8x2(tiled, xo, kc, panels, g * kc * L, 2 * L, lanes);
+                    else tile3x2(tiled, xo, kc, panels, g * kc * L, 2 * L, lanes);
                     flush(lanes, 2, real, prior, t * priorRow + o0 + g * L, priorRow, out, t * outDim + o0 + g * L, outDim, rows - g * L);
                 }
                 if (g < groups) tile1x1(tiled, xo, t, real, kc, panels, g * kc * L, prior, priorRow, out, outDim, o0 + g * L, rows - g * L);
@@ -117,6 +131,22 @@ final class PanelProduct {
                     else Arrays.fill(buffer, r * PACK_COLUMNS, r * PACK_COLUMNS + cc, 0f);
                 }
                 for (int c = 0; c < cc; c++) FloatVector.fromArray(F, buffer, c, GATHER, 0).intoArray(panels, base + (c0 + c) * width * L);
+            }
+        }
+    }
+
+    /**
+     * {@link #pack} for a weight w [.., outDim] whose columns o0 + [0, rows) are the panels' rows: each step of a stripe is a
+     * run of a weight row, converted straight into place.
+     */
+    private static void packColumns(TensorView w, int outDim, int o0, int rows, int k0, int kc, float[] panels) {
+        int groups = (rows + L - 1) / L;
+        for (int c = 0; c < kc; c++) {
+            for (int stripe = 0; stripe < groups; stripe += 3) {
+                int width = Math.min(3, groups - stripe), real = Math.min(width * L, rows - stripe * L);
+                int at = stripe * kc * L + c * width * L;
+                StoredFloats.copy(w, (long) (k0 + c) * outDim + o0 + stripe * L, panels, at, real);
+                Arrays.fill(panels, at + real, at + width * L, 0f);
             }
         }
     }
@@ -197,14 +227,15 @@ final class PanelProduct {
     }
 
     /**
-     * Eight tokens (a tile of {@link #tokenTiles} from xo) against a stripe of two panels (from p): the sums of token j and
-     * panel q into lanes[(2 j + q) L ..], for {@link #flush}.
+     * Eight tokens (a tile of {@link #tokenTiles} from xo) against a stripe of two panels (from p, a step of the stripe
+     * {@code step} floats on): the sums of token j and panel q into lanes[(2 j + q) L ..], for {@link #flush}. Attention's
+     * products use it too, with a whole row of their right-hand matrix as the step.
      */
-    private static void tile8x2(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
+    static void tile8x2(float[] x, int xo, int kc, float[] panels, int p, int step, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
         for (int k = 0; k < kc; k++) {
-            int wk = p + 2 * k * L, xk = xo + k * TILE;
+            int wk = p + k * step, xk = xo + k * TILE;
             FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
             FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
@@ -288,10 +319,10 @@ final class PanelProduct {
     }
 
     /** {@link #tile8x2} for three tokens (see {@link #tile3x3}). */
-    private static void tile3x2(float[] x, int xo, int kc, float[] panels, int p, float[] lanes) {
+    static void tile3x2(float[] x, int xo, int kc, float[] panels, int p, int step, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         for (int k = 0; k < kc; k++) {
-            int wk = p + 2 * k * L, xk = xo + k * TILE;
+            int wk = p + k * step, xk = xo + k * TILE;
             FloatVector w0 = FloatVector.fromArray(F, panels, wk), w1 = FloatVector.fromArray(F, panels, wk + L);
             FloatVector b = FloatVector.broadcast(F, x[xk]);
             a00 = w0.fma(b, a00);
