@@ -41,4 +41,18 @@ final class DoubleSums {
         }
         return (s0 + s1) + (s2 + s3);
     }
+
+    /** The sum of x[i] * y[i] over [off, off + n), each product taken in double. */
+    static double products(float[] x, float[] y, int off, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += (double) x[off + i] * y[off + i];
+            s1 += (double) x[off + i + 1] * y[off + i + 1];
+            s2 += (double) x[off + i + 2] * y[off + i + 2];
+            s3 += (double) x[off + i + 3] * y[off + i + 3];
+        }
+        for (; i < n; i++) s0 += (double) x[off + i] * y[off + i];
+        return (s0 + s1) + (s2 + s3);
+    }
 }

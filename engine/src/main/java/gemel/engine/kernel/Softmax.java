@@ -37,11 +37,22 @@ public final class Softmax {
         for (int i = 0; i < n; i++) x[off + i] *= inv;
     }
 
+    /**
+     * Four running maxima: a vector max has Java's semantics for -0 and NaN, several instructions each waiting for the last,
+     * so with one running maximum a row of 768 took 0.22 us, with four 0.11 (Xeon, alone). The order of maxima does not
+     * change the result.
+     */
     private static float max(float[] x, int off, int n) {
-        FloatVector lanes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) lanes = lanes.max(FloatVector.fromArray(F, x, off + i));
-        float max = lanes.reduceLanes(VectorOperators.MAX);
+        int L = F.length(), i = 0;
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+            m1 = m1.max(FloatVector.fromArray(F, x, off + i + L));
+            m2 = m2.max(FloatVector.fromArray(F, x, off + i + 2 * L));
+            m3 = m3.max(FloatVector.fromArray(F, x, off + i + 3 * L));
+        }
+        for (; i + L <= n; i += L) m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) max = Math.max(max, x[off + i]);
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("softmax over " + n + " entries that are all -infinity");
         return max;
