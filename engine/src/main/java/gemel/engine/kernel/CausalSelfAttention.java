@@ -14,11 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Tasks run per (sequence, key/value head) on all cores: the query heads of a group all add into its
  * dk, dv. A task takes {@value #QUERIES} queries at a time, so that every step is a matrix product
  * for {@link PanelProduct}'s register tiles: scores {@code s = q k^T} and {@code dp = dOut v^T} against
- * keys and values stored dimension-major, then {@code out = p v}, {@code dq = ds k}, {@code dk += ds^T q}
- * and {@code dv += p^T dOut} against rows. Key positions and head dimensions are padded with zeros to
- * the tiles' width. The kernel this replaced (one query at a time for the scores, a row of dk and dv
+ * keys and values in panels of positions, then {@code out = p v}, {@code dq = ds k}, {@code dk += ds^T q}
+ * and {@code dv += p^T dOut} against rows. Key positions are padded with zeros to whole panels and tiles,
+ * head dimensions to the tiles' width. The kernel this replaced (one query at a time for the scores, a row of dk and dv
  * loaded and stored for every four queries) took 43 % of an OPT-125m training step of 1,536 tokens on
- * the Xeon (Emerald Rapids).
+ * the Xeon (Emerald Rapids). Timed in turns in one JVM on its two cores (12 heads of 64), this one took
+ * 0.34 of its time for the forward and 0.28 for the backward at 1,536 tokens, 0.44 and 0.42 at 512.
  *
  * @param mask   [batch, tokens], 1 real, 0 padding
  * @param window keys j with i - j >= window are invisible to query i; 0: no window

@@ -109,6 +109,12 @@ class CausalSelfAttentionTest {
         check("wide window", new CausalSelfAttention(1, 70, 2, 2, 83, 0.11f, mask(1, 70, 70), 29), 4);
     }
 
+    /** Several blocks of queries, a window wider than a block (its first keys move past whole panels), padding at the end. */
+    @Test
+    void blocksOfQueriesWithAWindowAndRealHeadSize() {
+        check("blocks", new CausalSelfAttention(2, 260, 4, 2, 64, 0.125f, mask(2, 260, 200), 100), 5);
+    }
+
     @Test
     void slidingWindowAndOddHeadSize() {
         check("window", new CausalSelfAttention(1, 90, 2, 1, 5, 0.45f, mask(1, 90, 90), 37), 2);
