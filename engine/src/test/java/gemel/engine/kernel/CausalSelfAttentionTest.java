@@ -1,5 +1,6 @@
 package gemel.engine.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,6 +119,33 @@ class CausalSelfAttentionTest {
     @Test
     void slidingWindowAndOddHeadSize() {
         check("window", new CausalSelfAttention(1, 90, 2, 1, 5, 0.45f, mask(1, 90, 90), 37), 2);
+    }
+
+    /**
+     * The kernels reuse each thread's buffers: a run right after one that filled them with NaNs and infinities (longer,
+     * wider heads) gives the same bits as before it, forward and backward.
+     */
+    @Test
+    void whatAnEarlierRunLeftInTheBuffersDoesNotLeakIntoTheNext() {
+        CausalSelfAttention a = new CausalSelfAttention(2, 70, 2, 1, 24, 0.2f, mask(2, 70, 50), 0);
+        Random r = new Random(6);
+        int rows = 2 * 70;
+        float[] q = TestTensors.gaussian(r, rows * 2 * 24, 1), k = TestTensors.gaussian(r, rows * 24, 1), v = TestTensors.gaussian(r, rows * 24, 1);
+        float[] dOut = TestTensors.gaussian(r, q.length, 1);
+        float[] out = a.forward(q, k, v);
+        CausalSelfAttention.Gradients g = a.backward(q, k, v, dOut);
+
+        CausalSelfAttention poisoned = new CausalSelfAttention(1, 200, 4, 4, 40, 1f, mask(1, 200, 200), 0);
+        float[] bad = new float[200 * 4 * 40];
+        for (int i = 0; i < bad.length; i++) bad[i] = i % 3 == 0 ? Float.NaN : i % 3 == 1 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+        poisoned.forward(bad, bad, bad);
+        poisoned.backward(bad, bad, bad, bad);
+
+        assertArrayEquals(out, a.forward(q, k, v), "forward after a poisoned run");
+        CausalSelfAttention.Gradients again = a.backward(q, k, v, dOut);
+        assertArrayEquals(g.dq(), again.dq(), "dq after a poisoned run");
+        assertArrayEquals(g.dk(), again.dk(), "dk after a poisoned run");
+        assertArrayEquals(g.dv(), again.dv(), "dv after a poisoned run");
     }
 
     @Test
