@@ -23,6 +23,18 @@ public final class MatMul {
     static final int CHUNK = 2048;                          // input columns per pass: a 2048-wide layer in one (1024 measured slower)
     private static final int WEIGHT_TILE_BYTES = 512 * 1024; // converted weights of one task and chunk
     static final int PANEL_TOKENS = 128;                    // from here on weights are packed into panels: below, packing costs more than it saves
+    /**
+     * Tasks per core of a streaming call: a core left without a task waits for the last one to end, half a task on average,
+     * so smaller tasks waste less. With eight instead of four, single-token decode steps took 0.97-0.98 of the time for
+     * OPT-125m fp32 (0.93-0.97 in an earlier set of runs), 1.00 for Llama-1B fp32 and 1.00-1.02 for OPT-125m bf16 (in turns
+     * in one JVM, both orders, on a 2-core Xeon).
+     * <p>F16 weights keep four: after its rows, a task takes the excess of their zero-exponent halves back from out
+     * ({@link ZeroExponentHalves}), writing again cache lines that the neighbouring rows' task may be writing on the other
+     * core. With one such half in a hundred, five-token products of a [256, 1024] weight took 3.2-4.4 times as long as
+     * BF16's with eight tasks, 2.2 with four. Folded into each output as it is stored instead, that excess cost fp16
+     * OPT-1.3b's 5-row steps 6-7 %, on weights with one such half in several hundred.
+     */
+    private static final int STREAM_TASKS_PER_CORE = 8;
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
 
     private MatMul() {}
@@ -135,8 +147,13 @@ public final class MatMul {
     private static void stream(float[] x, boolean[] streams, int tokens, int in, TensorView[] w, ZeroExponentHalves[] halves, float[][] bias,
                                float[][] out) {
         long rows = 0;
-        for (int i = 0; i < w.length; i++) if (streams[i]) rows += w[i].dim(0);
-        int rowBlock = balancedRows(Math.toIntExact(rows));
+        boolean half = false;
+        for (int i = 0; i < w.length; i++) {
+            if (!streams[i]) continue;
+            rows += w[i].dim(0);
+            half |= w[i].dtype() == DType.F16;
+        }
+        int rowBlock = balancedRows(Math.toIntExact(rows), half ? 4 : STREAM_TASKS_PER_CORE);
         int[] firstBlock = new int[w.length + 1], blockRows = new int[w.length];
         for (int i = 0; i < w.length; i++) {
             int outDim = w[i].dim(0), blocks = streams[i] ? (outDim + rowBlock - 1) / rowBlock : 0;
@@ -168,9 +185,12 @@ public final class MatMul {
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */
     private static int panelRows(int outDim, int in) {
-        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim)); // wholePanels rounds it
+        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim, 4)); // wholePanels rounds it
     }
 
-    /** Rows per task for four tasks per core, so that a slow core holds up the others little. */
-    private static int balancedRows(int outDim) { return Math.max(2, (outDim + 4 * Parallel.cores() - 1) / (4 * Parallel.cores())); }
+    /** Rows per task for {@code perCore} tasks per core, so that a slow core holds up the others little. */
+    private static int balancedRows(int outDim, int perCore) {
+        int tasks = perCore * Parallel.cores();
+        return Math.max(2, (outDim + tasks - 1) / tasks);
+    }
 }
