@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One training step (forward + backward to the input embeddings, 1,536 tokens) on the same random
-# weights and inputs: PyTorch autograd, then gemel keeping every block's activations, then gemel with
-# recompute under a 350 MB heap. Each gemel step runs in a fresh JVM so its peak RSS is its own.
+# Training steps (forward + backward to the input embeddings, 1,536 tokens) on the same random weights and
+# inputs: PyTorch autograd, then gemel keeping every block's activations, then gemel with recompute under a
+# 350 MB heap; each side runs the same step twice (the first pays for set-up and, in gemel, the JIT). Each
+# gemel run is a fresh JVM so its peak RSS is its own.
 #   tools/bench/training_step.sh [DIR] [SHAPE]      (SHAPE: opt-125m (default), opt-350m-prenorm, opt-1.3b)
 # RECOMPUTE_HEAP caps the recompute run's heap (default: 350m, 1200m for opt-1.3b), to show what it needs.
 set -euo pipefail
