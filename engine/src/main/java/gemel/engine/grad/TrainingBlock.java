@@ -31,7 +31,8 @@ final class TrainingBlock {
      */
     record Saved(float[] norm1In, float[] q, float[] k, float[] v, float[] norm2In, float[] pre, float[] up) {}
 
-    record Forward(Saved saved, float[] output) {}
+    /** A forward's output, what the backward reads, and the residual between attention and MLP ({@code h} above). */
+    record Forward(Saved saved, float[] output, float[] middle) {}
 
     TrainingBlock(DecoderParts parts, DecoderParts.Block w) {
         this.w = w;
@@ -50,12 +51,8 @@ final class TrainingBlock {
     Forward forward(float[] x, Batch batch) {
         int rows = batch.rows();
         float[] attentionIn = normBefore ? norm(w.attentionNorm(), x, rows) : x;
-        float[] q = apply(w.q(), attentionIn, rows), k = apply(w.k(), attentionIn, rows), v = apply(w.v(), attentionIn, rows);
-        if (rope != null)
-            for (int r = 0; r < rows; r++) {
-                rope.apply(q, r * heads * headDim, heads, batch.positions()[r]);
-                rope.apply(k, r * kvHeads * headDim, kvHeads, batch.positions()[r]);
-            }
+        float[][] qkv = queriesKeysValues(attentionIn, batch);
+        float[] q = qkv[0], k = qkv[1], v = qkv[2];
         float[] h = add(x, apply(w.o(), attention(batch).forward(q, k, v), rows));
         float[] norm1In = normBefore ? x : h;
         if (!normBefore) h = norm(w.attentionNorm(), h, rows);
@@ -67,7 +64,36 @@ final class TrainingBlock {
         float[] out = add(h, apply(w.out(), hidden, rows));
         float[] norm2In = normBefore ? h : out;
         if (!normBefore) out = norm(w.mlpNorm(), out, rows);
-        return new Forward(new Saved(norm1In, q, k, v, norm2In, pre, up), out);
+        return new Forward(new Saved(norm1In, q, k, v, norm2In, pre, up), out, h);
+    }
+
+    /** True for a pre-norm block, whose {@link Saved} {@link #savedFrom} rebuilds from its input and middle. */
+    boolean resumable() { return normBefore; }
+
+    /**
+     * The {@link Saved} of {@link #forward}(x) rebuilt from x and the forward's middle: the norms, q, k, v and the MLP's
+     * first products, bit for bit, without attention, its output product and the MLP's last product, which the backward
+     * does not read. Pre-norm blocks only: a post-norm block's second norm reads the MLP's output.
+     */
+    Saved savedFrom(float[] x, float[] middle, Batch batch) {
+        if (!normBefore) throw new IllegalStateException("a post-norm block's saved tensors need its whole forward");
+        int rows = batch.rows();
+        float[][] qkv = queriesKeysValues(norm(w.attentionNorm(), x, rows), batch);
+        float[] mlpIn = norm(w.mlpNorm(), middle, rows);
+        float[] pre = apply(w.in(), mlpIn, rows), up = w.up() == null ? null : apply(w.up(), mlpIn, rows);
+        return new Saved(x, qkv[0], qkv[1], qkv[2], middle, pre, up);
+    }
+
+    /** q, k and v of the attention's input (rotated where the model rotates them). */
+    private float[][] queriesKeysValues(float[] attentionIn, Batch batch) {
+        int rows = batch.rows();
+        float[] q = apply(w.q(), attentionIn, rows), k = apply(w.k(), attentionIn, rows), v = apply(w.v(), attentionIn, rows);
+        if (rope != null)
+            for (int r = 0; r < rows; r++) {
+                rope.apply(q, r * heads * headDim, heads, batch.positions()[r]);
+                rope.apply(k, r * kvHeads * headDim, kvHeads, batch.positions()[r]);
+            }
+        return new float[][] {q, k, v};
     }
 
     /** dOut [rows, hidden] -> dx [rows, hidden]. */
