@@ -31,8 +31,7 @@ final class TrainingBlock {
      */
     record Saved(float[] norm1In, float[] q, float[] k, float[] v, float[] norm2In, float[] pre, float[] up) {}
 
-    /** A forward's output, what the backward reads, and the residual between attention and MLP ({@code h} above). */
-    record Forward(Saved saved, float[] output, float[] middle) {}
+    record Forward(Saved saved, float[] output) {}
 
     TrainingBlock(DecoderParts parts, DecoderParts.Block w) {
         this.w = w;
@@ -64,25 +63,24 @@ final class TrainingBlock {
         float[] out = add(h, apply(w.out(), hidden, rows));
         float[] norm2In = normBefore ? h : out;
         if (!normBefore) out = norm(w.mlpNorm(), out, rows);
-        return new Forward(new Saved(norm1In, q, k, v, norm2In, pre, up), out, h);
+        return new Forward(new Saved(norm1In, q, k, v, norm2In, pre, up), out);
     }
-
-    /** True for a pre-norm block, whose {@link Saved} {@link #savedFrom} rebuilds from its input and middle. */
-    boolean resumable() { return normBefore; }
 
     /**
-     * The {@link Saved} of {@link #forward}(x) rebuilt from x and the forward's middle: the norms, q, k, v and the MLP's
-     * first products, bit for bit, without attention, its output product and the MLP's last product, which the backward
-     * does not read. Pre-norm blocks only: a post-norm block's second norm reads the MLP's output.
+     * The {@link Saved} of {@link #forward}(x) rebuilt, bit for bit, from x and that Saved's two norm inputs: the norms,
+     * q, k, v and the MLP's first products, without attention, its output product and the MLP's last product, which the
+     * backward does not read. (Pre-norm, the first norm's input is x itself.)
      */
-    Saved savedFrom(float[] x, float[] middle, Batch batch) {
-        if (!normBefore) throw new IllegalStateException("a post-norm block's saved tensors need its whole forward");
+    Saved savedFrom(float[] x, float[] norm1In, float[] norm2In, Batch batch) {
         int rows = batch.rows();
-        float[][] qkv = queriesKeysValues(norm(w.attentionNorm(), x, rows), batch);
-        float[] mlpIn = norm(w.mlpNorm(), middle, rows);
+        float[][] qkv = queriesKeysValues(normBefore ? norm(w.attentionNorm(), x, rows) : x, batch);
+        float[] mlpIn = normBefore ? norm(w.mlpNorm(), norm2In, rows) : norm(w.attentionNorm(), norm1In, rows);
         float[] pre = apply(w.in(), mlpIn, rows), up = w.up() == null ? null : apply(w.up(), mlpIn, rows);
-        return new Saved(x, qkv[0], qkv[1], qkv[2], middle, pre, up);
+        return new Saved(norm1In, qkv[0], qkv[1], qkv[2], norm2In, pre, up);
     }
+
+    /** Arrays of [rows, hidden] that {@link #savedFrom} needs: the input and the norms' inputs, the first of which is the input pre-norm. */
+    int recomputeInputs() { return normBefore ? 2 : 3; }
 
     /** q, k and v of the attention's input (rotated where the model rotates them). */
     private float[][] queriesKeysValues(float[] attentionIn, Batch batch) {

@@ -6,12 +6,13 @@ import java.util.List;
 
 /**
  * A decoder (OPT or Llama family) run in fp32 for training: the forward keeps what the backward
- * needs, the backward gives d loss / d inputs_embeds. With {@code recompute} only each block's input
- * (and a pre-norm block's middle residual) is kept and what the block's backward reads is computed again
- * just before it, so the memory held is one block's activations plus one or two [rows, hidden] arrays per
- * block. A pre-norm block recomputes only its norms, q, k, v and the MLP's first products: with its whole
+ * needs, the backward gives d loss / d inputs_embeds. With {@code recompute} only each block's input and
+ * its norms' inputs are kept and the rest of what the block's backward reads is computed again just before it,
+ * so the memory held is one block's activations plus two (pre-norm) or three [rows, hidden] arrays per block.
+ * A block recomputes only its norms, q, k, v and the MLP's first products: with its whole
  * forward again, a step (1,536 tokens, after the first) took 1.5 times as long as with every activation kept for
- * OPT-125m and 1.6 for OPT-1.3b; so, 1.3-1.4 and 1.2.
+ * OPT-125m and 1.6 for OPT-1.3b; so, 1.3-1.4 and 1.2. A post-norm block of OPT-350m's shape keeps three arrays
+ * instead of one for it (activations 0.51 GB against 0.21 at 1,536 tokens); its steps took 20.9 s against 26.3-28.3.
  */
 final class TrainingDecoder {
     private final DecoderParts parts;
@@ -42,13 +43,15 @@ final class TrainingDecoder {
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("label " + t + " is outside the vocabulary of " + vocab);
 
         float[] x = input(embeds, batch);
-        float[][] blockInputs = new float[blocks.size()][], middles = new float[blocks.size()][];
+        // with recompute, each block's input and its norms' inputs; without, all it saved
+        float[][] blockInputs = new float[blocks.size()][], norm1Ins = new float[blocks.size()][], norm2Ins = new float[blocks.size()][];
         TrainingBlock.Saved[] saved = new TrainingBlock.Saved[blocks.size()];
         for (int l = 0; l < blocks.size(); l++) {
             TrainingBlock.Forward f = blocks.get(l).forward(x, batch);
             if (backward && recompute) {
                 blockInputs[l] = x;
-                if (blocks.get(l).resumable()) middles[l] = f.middle();
+                norm1Ins[l] = f.saved().norm1In();
+                norm2Ins[l] = f.saved().norm2In();
             } else if (backward) {
                 saved[l] = f.saved();
             }
@@ -68,12 +71,9 @@ final class TrainingDecoder {
         float[] dx = new float[rows * hidden];
         for (int i = 0; i < n; i++) System.arraycopy(dPicked, i * hidden, dx, sources[i] * hidden, hidden);
         for (int l = blocks.size() - 1; l >= 0; l--) {
-            TrainingBlock block = blocks.get(l);
-            TrainingBlock.Saved s = !recompute ? saved[l]
-                    : middles[l] != null ? block.savedFrom(blockInputs[l], middles[l], batch) : block.forward(blockInputs[l], batch).saved();
+            TrainingBlock.Saved s = recompute ? blocks.get(l).savedFrom(blockInputs[l], norm1Ins[l], norm2Ins[l], batch) : saved[l];
             saved[l] = null;
-            blockInputs[l] = null;
-            middles[l] = null;
+            blockInputs[l] = norm1Ins[l] = norm2Ins[l] = null;
             dx = blocks.get(l).backward(s, dx, batch);
         }
         Linear projectIn = parts.projectIn();
@@ -91,11 +91,11 @@ final class TrainingDecoder {
 
     /**
      * Floats the activations of one pass hold at the peak: every block's saved tensors, or with
-     * recompute one [rows, hidden] input per block (two for a pre-norm block) plus one block's saved tensors.
+     * recompute each block's input and norm inputs (two or three [rows, hidden] arrays) plus one block's saved tensors.
      */
     long activationFloats(Batch batch, boolean recompute) {
         long perBlock = blocks.isEmpty() ? 0 : blocks.getFirst().savedFloats(batch.rows());
-        long kept = blocks.stream().mapToLong(b -> b.resumable() ? 2 : 1).sum() * batch.rows() * hidden;
+        long kept = blocks.stream().mapToLong(TrainingBlock::recomputeInputs).sum() * batch.rows() * hidden;
         return recompute ? kept + perBlock : blocks.size() * perBlock;
     }
 

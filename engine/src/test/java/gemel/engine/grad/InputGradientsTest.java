@@ -155,8 +155,8 @@ class InputGradientsTest {
         assertEquals(held, block.savedFloats(12));
         InputGradients g = InputGradients.of(m.config(), m.weights(), false);
         assertEquals(2 * held * Float.BYTES, g.activationBytes(2, 6, false));
-        assertTrue(block.resumable(), "a pre-norm block");
-        assertEquals((2L * 2 * 12 * 16 + held) * Float.BYTES, g.activationBytes(2, 6, true)); // two blocks' inputs and middles
+        assertEquals(2, block.recomputeInputs(), "pre-norm: the input, which is the first norm's, and the second norm's");
+        assertEquals((2L * 2 * 12 * 16 + held) * Float.BYTES, g.activationBytes(2, 6, true)); // two blocks
         assertEquals(decoder.activationFloats(batch, true) * Float.BYTES, g.activationBytes(2, 6, true));
     }
 
