@@ -35,6 +35,8 @@ public final class MatMul {
      * OPT-1.3b's 5-row steps 6-7 %, on weights with one such half in several hundred.
      */
     private static final int STREAM_TASKS_PER_CORE = 8;
+    private static final int HALF_STREAM_TASKS_PER_CORE = 4; // F16 weights (above)
+    private static final int PANEL_TASKS_PER_CORE = 4;
     private static final long SERIAL_WORK = 1L << 16;       // multiply-adds below which forking costs more than it saves
 
     private MatMul() {}
@@ -153,7 +155,7 @@ public final class MatMul {
             rows += w[i].dim(0);
             half |= w[i].dtype() == DType.F16;
         }
-        int rowBlock = balancedRows(Math.toIntExact(rows), half ? 4 : STREAM_TASKS_PER_CORE);
+        int rowBlock = balancedRows(Math.toIntExact(rows), half ? HALF_STREAM_TASKS_PER_CORE : STREAM_TASKS_PER_CORE);
         int[] firstBlock = new int[w.length + 1], blockRows = new int[w.length];
         for (int i = 0; i < w.length; i++) {
             int outDim = w[i].dim(0), blocks = streams[i] ? (outDim + rowBlock - 1) / rowBlock : 0;
@@ -185,7 +187,7 @@ public final class MatMul {
 
     /** Rows per prompt task: its packed chunk fits the tile budget, and there are a few tasks per core. */
     private static int panelRows(int outDim, int in) {
-        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim, 4)); // wholePanels rounds it
+        return Math.min(WEIGHT_TILE_BYTES / (4 * Math.max(1, Math.min(in, CHUNK))), balancedRows(outDim, PANEL_TASKS_PER_CORE)); // wholePanels rounds it
     }
 
     /** Rows per task for {@code perCore} tasks per core, so that a slow core holds up the others little. */
