@@ -519,15 +519,19 @@ def section_text(name, results, plan):
 def render(args):
     with open(args.plan) as f:
         plan = json.load(f)
-    text = section_text(args.section, args.results, plan)
+    replace_section(args.markdown, args.section, section_text(args.section, args.results, plan))
+
+
+def replace_section(markdown, name, text):
+    """Puts text (a whole section, markers included) in place of the section `name` of the file, or at its end."""
     doc = "# Benchmarks\n"
-    if os.path.exists(args.markdown):
-        with open(args.markdown) as f:
+    if os.path.exists(markdown):
+        with open(markdown) as f:
             doc = f.read()
-    pattern = re.compile(rf"<!-- section:{re.escape(args.section)} -->.*?<!-- /section:{re.escape(args.section)} -->\n", re.S)
+    pattern = re.compile(rf"<!-- section:{re.escape(name)} -->.*?<!-- /section:{re.escape(name)} -->\n", re.S)
     doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
-    _write_atomic(args.markdown, doc)
-    print(f"report: wrote section {args.section} of {args.markdown}", file=sys.stderr)
+    _write_atomic(markdown, doc)
+    print(f"report: wrote section {name} of {markdown}", file=sys.stderr)
 
 
 def _write_atomic(path, text):
