@@ -1,10 +1,11 @@
 """The paper's model as it is published: a random OPT-6.7B in facebook/opt-6.7b's layout, timed by gemel alone.
 
-facebook/opt-6.7b ships fp16 weights as two PyTorch `.bin` shards (ZIP64 archives of 9.96 and 3.36 GB) with a
-`pytorch_model.bin.index.json`, its tensors named `decoder.*`. `make` writes that layout with random weights (linear
-std 0.02, HF's init_std), once; `plan` writes the plan that `gemel.bench.Bench decoders` reads; `context` notes the
-machine and its load; `render` turns gemel's measurements into BENCHMARKS.md's section paper-model. No peer: PyTorch
-1.13 on a CPU widens fp16 to fp32 (27 GB), more than this machine holds. `tools/bench/paper_model.sh` runs them all.
+facebook/opt-6.7b ships fp16 weights as two PyTorch `.bin` shards (ZIP archives of 9.96 and 3.36 GB, the first with
+ZIP64 records) with a `pytorch_model.bin.index.json`, its tensors named `decoder.*`. `make` writes that layout with
+random weights (linear std 0.02, HF's init_std), once; `plan` writes the plan that `gemel.bench.Bench decoders` reads;
+`context` notes the machine and its load; `render` turns gemel's measurements into BENCHMARKS.md's section paper-model.
+No peer: PyTorch 1.13 on a CPU widens fp16 to fp32 (27 GB), more than this machine holds. `tools/bench/paper_model.sh`
+runs them all.
 
   /usr/bin/python3 tools/bench/paper_model.py make --dir /tmp/gemel-paper
 """
@@ -180,8 +181,8 @@ def render(args):
         "<!-- section:paper-model -->", "## The paper's model: OPT-6.7B as published (fp16 `.bin` shards)", "",
         "Command: `tools/bench/paper_model.sh`.", "", *report._context_lines(ctx), "",
         f"A random OPT-6.7B ({report._fmt(parameter_count() / 1e9)} B parameters) in facebook/opt-6.7b's layout: fp16 "
-        "weights in two PyTorch `.bin` shards (ZIP64 archives) with their index, tensors named `decoder.*`, as GEMEL's "
-        "reference runs it. "
+        "weights in two PyTorch `.bin` shards (ZIP archives, the first past 4 GB) with their index, tensors named "
+        "`decoder.*`, as GEMEL's reference runs it. "
         "gemel maps the shards as they are and widens fp16 to fp32 in its kernels. Prompts and steps as in the decoders "
         f"section (prompt ids at random, logits of the last position only), with one timed prompt per length after "
         f"warm-up prompts; decode and {BEAMS}-row beam steps follow the {max(PREFILL_TOKENS):,}-token prompt, each after a "
