@@ -13,6 +13,8 @@ import java.util.Arrays;
  * how inputs become hidden states, one layer, and the output head.
  */
 abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaDecoder {
+    // keys and values that rows sharing a prompt read in turn: about half a core's L2, leaving room for the rest
+    private static final int SHARED_HEADS_BYTES = 1 << 20;
     private final ModelShape shape;
     private final WeightSource weights;
     private final TensorView embedTokens;   // [vocab, inputWidth]
@@ -188,7 +190,8 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
      * each key and value loaded serving four), the rest one by one. Head by head, the group's keys and values were read
      * once per query head, from memory by each core that took one of them: with Llama-3.2-1B's heads (32 in groups of
      * four), attention alone over 512 and 1,536 cached positions ran 1.2-1.3x as fast so. The tasks of one key/value
-     * head's rows come one after another, as in {@link #pairedAttention}. The outputs are the same.
+     * head's rows come one after another, so that beams find the keys and values they share still in cache. The
+     * outputs are the same.
      */
     private void groupedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
         int kvHeads = shape.kvHeads(), headDim = shape.headDim(), group = shape.heads() / kvHeads, width = shape.heads() * headDim;
@@ -215,24 +218,31 @@ abstract sealed class DecoderBase implements CausalLM permits OptDecoder, LlamaD
 
     /**
      * {@link #attention} of a decode step (or beams, or a few tokens) in a model whose query heads each have their own
-     * key/value head: a task takes two heads of one row, whose keys and values are read side by side
-     * ({@link Attention#attendTwo}); an odd last head attends alone. The tasks of one pair's rows come one after another,
-     * so that beams find the prompt's keys and values they share still in cache. The outputs are the same as head by head.
+     * key/value head: a task takes two heads, whose keys and values are read side by side ({@link Attention#attendTwo}; an
+     * odd last head attends alone), for every row in turn, so that beams find the prompt's keys and values they share
+     * still in L2 from the row before. The outputs are the same as head by head. With several rows, a task takes one head
+     * when two heads' keys and values would pass {@value #SHARED_HEADS_BYTES} bytes: OPT-6.7B's two 128-wide heads over a
+     * 1,544-position prompt hold 3.2 MB, more than a core's L2, and each beam read them again from memory (5-row steps of
+     * OPT-1.3b fp16 after 1,536 tokens took 0.94-0.95 of the time with one head a task; BENCHMARKS.md).
      */
     private void pairedAttention(int layer, float[] q, float[] k, float[] v, float scale, Step step, float[] out) {
-        int heads = shape.heads(), headDim = shape.headDim(), width = heads * headDim, total = step.total(), pairs = (heads + 1) / 2;
-        Parallel.forEach(step.batch() * pairs, task -> {
-            int h = 2 * (task / step.batch()), b = task % step.batch();
-            for (int t = 0, r = b * step.tokens(); t < step.tokens(); t++, r++) {
-                for (int g = h; g < Math.min(heads, h + 2); g++) step.cache().putHead(layer, b, g, step.past() + t, k, r * width, v, r * width);
-            }
-            Attention.Span[] a = step.cache().spans(layer, b, h, total);
-            Attention.Span[] second = h + 1 < heads ? step.cache().spans(layer, b, h + 1, total) : null;
+        int heads = shape.heads(), headDim = shape.headDim(), width = heads * headDim, total = step.total();
+        int perTask = step.batch() > 1 && 2L * 2 * total * headDim * Float.BYTES > SHARED_HEADS_BYTES ? 1 : 2;
+        Parallel.forEach((heads + perTask - 1) / perTask, task -> {
+            int h = perTask * task;
+            boolean two = perTask == 2 && h + 1 < heads;
             float[] scores = new float[2 * total];
-            for (int t = 0; t < step.tokens(); t++) {
-                int visible = step.past() + t + 1, at = (b * step.tokens() + t) * width + h * headDim;
-                if (second == null) Attention.attend(q, at, headDim, scale, a, visible, step.mask(), b * total, scores, out, at);
-                else Attention.attendTwo(q, at, at + headDim, headDim, scale, a, second, visible, step.mask(), b * total, scores, out, at, at + headDim);
+            for (int b = 0; b < step.batch(); b++) {
+                for (int t = 0, r = b * step.tokens(); t < step.tokens(); t++, r++) {
+                    for (int g = h; g < (two ? h + 2 : h + 1); g++) step.cache().putHead(layer, b, g, step.past() + t, k, r * width, v, r * width);
+                }
+                Attention.Span[] a = step.cache().spans(layer, b, h, total);
+                Attention.Span[] second = two ? step.cache().spans(layer, b, h + 1, total) : null;
+                for (int t = 0; t < step.tokens(); t++) {
+                    int visible = step.past() + t + 1, at = (b * step.tokens() + t) * width + h * headDim;
+                    if (second == null) Attention.attend(q, at, headDim, scale, a, visible, step.mask(), b * total, scores, out, at);
+                    else Attention.attendTwo(q, at, at + headDim, headDim, scale, a, second, visible, step.mask(), b * total, scores, out, at, at + headDim);
+                }
             }
         });
     }

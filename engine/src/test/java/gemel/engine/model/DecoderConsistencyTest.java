@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -95,6 +96,27 @@ class DecoderConsistencyTest {
                 seq[prompt.length] = first[sources[r]];
                 seq[prompt.length + 1] = second[r];
                 assertClose(row(full(m, seq), seq.length - 1, vocab), row(logits, r, vocab), m.shape().architecture() + " beam " + r);
+            }
+        }
+    }
+
+    /**
+     * Beams over a prompt whose keys and values are too large to share an attention task two heads at a time (two heads of
+     * 128 over 520 positions: over 1 MB), so each task takes one head for every row.
+     */
+    @Test
+    void forkedRowsOverALongPromptWithWideHeadsEqualFullRecompute() {
+        try (CausalLM m = TinyModels.wideHeadsOpt(2, 128, 540)) {
+            int vocab = m.shape().vocabSize();
+            int[] prompt = randomIds(new Random(6), 520);
+            KvCache one = m.newCache(1, prompt.length + 1);
+            m.forward(new DecoderInput(embed(m, prompt), 1, prompt.length, null, null), one, new int[0]);
+            int[] next = {5, 6, 7};
+            float[] logits = m.forward(new DecoderInput(embed(m, next), 3, 1, null, null), one.fork(3), null);
+            for (int r = 0; r < 3; r++) {
+                int[] seq = Arrays.copyOf(prompt, prompt.length + 1);
+                seq[prompt.length] = next[r];
+                assertClose(row(full(m, seq), seq.length - 1, vocab), row(logits, r, vocab), "beam " + r);
             }
         }
     }

@@ -30,21 +30,22 @@ final class TinyModels {
     }
 
     static MemoryWeights optWeights(HfConfig c, DType dtype, long seed) {
-        int in = c.integer("word_embed_proj_dim");
+        int in = c.integer("word_embed_proj_dim"), hidden = c.integer("hidden_size"), ffn = c.integer("ffn_dim");
         MemoryWeights w = new MemoryWeights(seed, dtype);
         String p = "model.decoder.";
-        w.add(p + "embed_tokens.weight", 0, 0.3, VOCAB, in).add(p + "embed_positions.weight", 0, 0.3, MAX_POSITIONS + 2, HIDDEN);
-        if (in != HIDDEN) w.add(p + "project_in.weight", 0, 0.3, HIDDEN, in).add(p + "project_out.weight", 0, 0.3, in, HIDDEN);
-        for (int i = 0; i < LAYERS; i++) {
+        w.add(p + "embed_tokens.weight", 0, 0.3, c.integer("vocab_size"), in)
+                .add(p + "embed_positions.weight", 0, 0.3, c.integer("max_position_embeddings") + 2, hidden);
+        if (in != hidden) w.add(p + "project_in.weight", 0, 0.3, hidden, in).add(p + "project_out.weight", 0, 0.3, in, hidden);
+        for (int i = 0; i < c.integer("num_hidden_layers"); i++) {
             String l = p + "layers." + i + ".";
             for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"})
-                w.add(l + "self_attn." + proj + ".weight", 0, 0.25, HIDDEN, HIDDEN).add(l + "self_attn." + proj + ".bias", 0, 0.1, HIDDEN);
+                w.add(l + "self_attn." + proj + ".weight", 0, 0.25, hidden, hidden).add(l + "self_attn." + proj + ".bias", 0, 0.1, hidden);
             for (String norm : new String[] {"self_attn_layer_norm", "final_layer_norm"})
-                w.add(l + norm + ".weight", 1, 0.2, HIDDEN).add(l + norm + ".bias", 0, 0.1, HIDDEN);
-            w.add(l + "fc1.weight", 0, 0.25, FFN, HIDDEN).add(l + "fc1.bias", 0, 0.1, FFN);
-            w.add(l + "fc2.weight", 0, 0.2, HIDDEN, FFN).add(l + "fc2.bias", 0, 0.1, HIDDEN);
+                w.add(l + norm + ".weight", 1, 0.2, hidden).add(l + norm + ".bias", 0, 0.1, hidden);
+            w.add(l + "fc1.weight", 0, 0.25, ffn, hidden).add(l + "fc1.bias", 0, 0.1, ffn);
+            w.add(l + "fc2.weight", 0, 0.2, hidden, ffn).add(l + "fc2.bias", 0, 0.1, hidden);
         }
-        if (c.bool("do_layer_norm_before", true)) w.add(p + "final_layer_norm.weight", 1, 0.2, HIDDEN).add(p + "final_layer_norm.bias", 0, 0.1, HIDDEN);
+        if (c.bool("do_layer_norm_before", true)) w.add(p + "final_layer_norm.weight", 1, 0.2, hidden).add(p + "final_layer_norm.bias", 0, 0.1, hidden);
         return w;
     }
 
@@ -81,6 +82,15 @@ final class TinyModels {
     }
 
     static HfConfig of(ObjectNode json) { return HfConfig.of(Path.of("memory/config.json"), json); }
+
+    /** A one-layer pre-LN OPT of {@code heads} heads of {@code headDim}, for attention over long prompts. */
+    static CausalLM wideHeadsOpt(int heads, int headDim, int maxPositions) {
+        ObjectNode json = optConfig(true, heads * headDim);
+        json.put("hidden_size", heads * headDim).put("num_attention_heads", heads).put("num_hidden_layers", 1)
+                .put("max_position_embeddings", maxPositions);
+        HfConfig c = of(json);
+        return Decoders.load(c, optWeights(c, DType.F32, 13));
+    }
 
     static CausalLM opt(boolean normBefore, int inputWidth, DType dtype) {
         HfConfig c = of(optConfig(normBefore, inputWidth));
