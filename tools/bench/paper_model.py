@@ -151,7 +151,7 @@ def section(records, peak_rss_kb, files_bytes):
     for t in PREFILL_TOKENS:
         r = _one(records, "prefill", t)
         s = min(r["seconds"])
-        flops = 2 * matrix * t + 2 * vocab * h + layers * 2 * 2 * heads * (h // heads) * t * (t + 1) // 2
+        flops = report.prefill_flops(matrix, vocab * h, layers, heads, h // heads, t)
         probe = statistics.median(r["compute_gflops"])
         lines.append(f"| prefill {t:,} tokens | {s:.1f} s | {t / s:.1f} tok/s, {flops / s / 1e9:.0f} GFLOP/s | "
                      f"{100 * flops / s / 1e9 / probe:.0f} % of a compute probe of {probe:.0f} GFLOP/s just after |")

@@ -204,15 +204,20 @@ class Shape:
             raise SystemExit(f"report: {model['dir']} holds {self.token_params} matrix parameters, its config implies {expected}")
 
     def prefill_flops(self, t):
-        """2 per multiply-add: the matrices on t tokens, the head on the last, q.k and p.v over the causal pairs."""
-        attention = self.layers * 2 * 2 * self.heads * self.head_dim * t * (t + 1) // 2
-        return 2 * self.token_params * t + 2 * self.head_params + attention
+        return prefill_flops(self.token_params, self.head_params, self.layers, self.heads, self.head_dim, t)
 
     def step_bytes(self, past, weight_bytes, rows=1):
         """A step of one token in each of `rows` rows: the weights read once, plus each row's fp32 keys and values
         of the past + 1 positions."""
         kv = self.layers * 2 * (past + 1) * self.kv_heads * self.head_dim * 4
         return (self.token_params + self.head_params) * weight_bytes + rows * kv
+
+
+def prefill_flops(token_params, head_params, layers, heads, head_dim, t):
+    """A prompt of t tokens, 2 per multiply-add: the matrices on t tokens, the head on the last, q.k and p.v over the
+    causal pairs."""
+    attention = layers * 2 * 2 * heads * head_dim * t * (t + 1) // 2
+    return 2 * token_params * t + 2 * head_params + attention
 
 
 def _matrix_params(cfg):
