@@ -3,9 +3,13 @@ package gemel.app;
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
 import gemel.demos.DemosFile;
+import gemel.demos.ProgressMeter;
 import gemel.eval.DemonstrationPool;
+import gemel.eval.EvalJournal;
+import gemel.eval.EvalRun;
+import gemel.eval.EvalSummary;
 import gemel.eval.Evaluation;
-import gemel.eval.PredictionsWriter;
+import gemel.eval.Shard;
 import gemel.features.FeatureLookup;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;
@@ -15,10 +19,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code gemel eval}: exact-match accuracy on a data file, with every prediction written out. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -44,8 +52,20 @@ final class EvalCommand implements Callable<Integer> {
             description = "records whose image has no feature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, as the reference)")
     MissingFeaturePolicy missingFeatures;
 
-    @Option(names = "--out", required = true, description = "predictions JSON lines to write")
+    @Option(names = "--out", required = true, description = "predictions JSON lines to write, with a summary (accuracy, settings) beside it as OUT.summary.json; "
+            + "until the run ends, its predictions so far are in OUT.partial, from which the same command resumes")
     Path out;
+
+    @Option(names = "--shard", defaultValue = "0/1", paramLabel = "I/N",
+            description = "link only shard I of N of the records (record k when k %% N == I), e.g. one shard per machine; 'gemel merge' joins "
+                    + "the shards' --out files into what one run writes (default: all records)")
+    String shard;
+
+    @Spec
+    CommandSpec spec;
+
+    // options that change how a run goes or what else it writes, not its predictions: a run may resume, and shards merge, across them
+    static final Set<String> NOT_DECIDING = Set.of("--out", "--parallel", "--save-demos", "--shard");
 
     @Override
     public Integer call() { return CommandErrors.guarded("eval", this::evaluate); }
@@ -53,6 +73,7 @@ final class EvalCommand implements Callable<Integer> {
     private void evaluate() throws IOException {
         if (options.features == null) throw new IllegalArgumentException("--features is required");
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+        Shard part = Shard.parse(shard);
         MelDataset dataSet = options.records.evaluated(data);
         List<MelExample> records = dataSet.examples();
         if (limit != null && limit < records.size()) records = records.subList(0, limit);
@@ -74,32 +95,52 @@ final class EvalCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "%,d records without an image feature (%s)%n", lookup.missingItems(), missingFeatures);
             List<MelExample> kept = new ArrayList<>(lookup.keptIndices().length);
             for (int i : lookup.keptIndices()) kept.add(records.get(i));
-            // the model, mapper and tree are checked before demonstrations are retrieved (minutes of embedding on real data)
-            try (LinkerOptions.Loaded loaded = options.load(System.err)) {
-                evaluate(records, kept, lookup, fixed, training, features, loaded);
+            EvalRun run = new EvalRun(RunSettings.of(spec, NOT_DECIDING), kept.size(), part);
+            Path journalFile = out.resolveSibling(out.getFileName() + ".partial");
+            try (EvalJournal journal = EvalJournal.open(journalFile, run)) {
+                if (journal.size() > 0)
+                    System.err.printf(Locale.ROOT, "resuming: %,d of the %,d records%s already linked (%s)%n", journal.size(), run.size(),
+                            part.equals(Shard.WHOLE) ? "" : " of shard " + part, journalFile);
+                // the model, mapper and tree are checked before demonstrations are retrieved (minutes of embedding on real data)
+                try (LinkerOptions.Loaded loaded = options.load(System.err)) {
+                    evaluate(records, kept, part, lookup, fixed, training, features, loaded, journal);
+                }
+                EvalSummary summary = journal.finish(out);
+                System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * summary.accuracy(), summary.correct(), summary.evaluated());
+                if (!part.equals(Shard.WHOLE))
+                    System.out.printf(Locale.ROOT, "that is shard %s of %,d records: 'gemel merge' joins the shards' predictions%n", part, kept.size());
+                System.out.println("wrote " + out + " and " + EvalSummary.fileOf(out).getFileName());
             }
         }
     }
 
-    private void evaluate(List<MelExample> records, List<MelExample> kept, FeatureLookup lookup, List<int[]> fixed, MelDataset training,
-                      ImageFeatures features, LinkerOptions.Loaded loaded) throws IOException {
-        List<int[]> demos;
+    /** Links the records of shard {@code part} that {@code journal} does not hold yet, each added to it as it is linked. */
+    private void evaluate(List<MelExample> records, List<MelExample> kept, Shard part, FeatureLookup lookup, List<int[]> fixed,
+                          MelDataset training, ImageFeatures features, LinkerOptions.Loaded loaded, EvalJournal journal) throws IOException {
+        int[] mine = IntStream.range(0, kept.size()).filter(part::holds).toArray();
+        int[] todo = Arrays.stream(mine).filter(k -> !journal.has(k)).toArray();
+        // demonstrations of every record of the shard when they are saved, else of those still to link
+        int[] asked = saveDemos != null ? mine : todo;
+        int[][] demos = new int[kept.size()][];
         if (fixed != null) {
-            demos = Arrays.stream(lookup.keptIndices()).mapToObj(fixed::get).toList();
-        } else {
-            demos = options.demos == 0 ? kept.stream().map(r -> new int[0]).toList()
-                    : options.retriever(training, options.sentenceEncoder()).forQueries(kept, options.demos, System.err);
+            for (int k : asked) demos[k] = fixed.get(lookup.keptIndices()[k]);
+        } else if (options.demos == 0) {
+            for (int k : asked) demos[k] = new int[0];
+        } else if (asked.length > 0) {
+            List<MelExample> queries = Arrays.stream(asked).mapToObj(kept::get).toList();
+            List<int[]> retrieved = options.retriever(training, options.sentenceEncoder()).forQueries(queries, options.demos, System.err);
+            for (int j = 0; j < asked.length; j++) demos[asked[j]] = retrieved.get(j);
         }
         if (saveDemos != null) {
-            // one line per record of the evaluated range, as a demos file is read: records left out get none
+            // one line per record of the evaluated range, as a demos file is read: records left out (or in other shards) get none
             int[][] perRecord = new int[records.size()][0];
-            for (int k = 0; k < demos.size(); k++) perRecord[lookup.keptIndices()[k]] = demos.get(k);
+            for (int k : mine) perRecord[lookup.keptIndices()[k]] = demos[k];
             DemosFile.write(saveDemos, Arrays.asList(perRecord));
         }
         DemonstrationPool pool = new DemonstrationPool(training.examples(), features, missingFeatures == MissingFeaturePolicy.ZERO_VECTOR);
-        Evaluation result = Evaluation.run(loaded.linker(), kept, lookup.vectors(), demos, pool, options.parallel, System.err);
-        PredictionsWriter.write(out, result.predictions());
-        System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * result.accuracy(), result.correct(), result.evaluated());
-        System.out.println("wrote " + out);
+        Evaluation.run(loaded.linker(), Arrays.stream(todo).mapToObj(kept::get).toList(), todo,
+                Arrays.stream(todo).mapToObj(k -> lookup.vectors()[k]).toArray(float[][]::new),
+                Arrays.stream(todo).mapToObj(k -> demos[k]).toList(), pool, options.parallel,
+                new ProgressMeter(System.err, "linking", todo.length), journal::append);
     }
 }

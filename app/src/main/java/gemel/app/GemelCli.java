@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 LinkCommand.class,
                 ServeCommand.class,
                 EvalCommand.class,
+                MergeCommand.class,
                 TrainCommand.class,
                 DemoCommand.class,
         })

@@ -17,14 +17,19 @@ import gemel.engine.model.Decoders;
 import gemel.engine.model.ModelShape;
 import gemel.engine.tokenizer.Tokenizer;
 import gemel.eval.DemonstrationPool;
+import gemel.eval.EvalJournal;
+import gemel.eval.EvalRun;
+import gemel.eval.EvalSummary;
 import gemel.eval.Evaluation;
 import gemel.eval.Prediction;
+import gemel.eval.Shard;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.ImageFeatures;
 import gemel.link.DecodingOptions;
 import gemel.link.EntityNames;
 import gemel.link.FeatureMapper;
 import gemel.link.LinkIndex;
+import gemel.link.LinkedEntity;
 import gemel.link.Linker;
 import gemel.link.LinkerSettings;
 import java.io.ByteArrayOutputStream;
@@ -33,6 +38,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,6 +47,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code gemel index / link / eval} run in-process on a tiny random OPT, a small knowledge base and random image features. */
 class LinkCommandsTest {
@@ -186,6 +193,73 @@ class LinkCommandsTest {
             for (int k = 0; k < 3; k++) assertEquals(p.beams().get(k).score(), line.get("beams").get(k).get("score").asDouble(), 0);
         }
         assertTrue(eval.out().contains(String.format(java.util.Locale.ROOT, "accuracy: %.2f%% (%d / 5)", 100.0 * correct / 5, correct)), eval.out());
+    }
+
+    /** A prediction as its JSON line holds it (what the line does not hold, a beam's stripped name and end, left plain). */
+    private static Prediction prediction(JsonNode line) {
+        List<LinkedEntity> beams = new ArrayList<>();
+        for (JsonNode b : line.get("beams")) {
+            List<String> ids = new ArrayList<>();
+            b.get("entity_ids").forEach(id -> ids.add(id.asText()));
+            beams.add(new LinkedEntity(b.get("text").asText().strip(), b.get("text").asText(), ids, b.get("score").asDouble(), true));
+        }
+        return new Prediction(line.get("index").asInt(), line.get("mention").asText(), line.get("golden").asText(), line.get("target").asText(),
+                line.get("prediction").asText(), line.get("correct").asBoolean(), line.get("nil").asBoolean(),
+                line.get("entity_id").isNull() ? null : line.get("entity_id").asText(), beams);
+    }
+
+    private static String[] with(String[] args, String... more) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
+    void shardsRunApartMergeIntoWhatOneRunWritesAndAnInterruptedRunResumes() throws IOException {
+        String[] base = common("eval", "--data", data.toString(), "--demos-file", demos.toString(), "--top-k", "2");
+        Path whole = dir.resolve("whole-e.jsonl");
+        Run all = run(with(base, "--out", whole.toString()));
+        assertEquals(0, all.code(), all.err());
+        assertTrue(Files.isRegularFile(EvalSummary.fileOf(whole)) && Files.notExists(Path.of(whole + ".partial")));
+
+        List<String> merge = new ArrayList<>(List.of("merge", "--out", dir.resolve("merged-e.jsonl").toString()));
+        for (int i : new int[] {1, 0}) {
+            Path part = dir.resolve("shard-e" + i + ".jsonl");
+            Run r = run(with(base, "--shard", i + "/2", "--parallel", "2", "--out", part.toString())); // how many at once does not decide
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.err().contains("linking: " + (3 - i) + "/" + (3 - i)) && r.out().contains("shard " + i + "/2 of 5 records"), r.err() + r.out());
+            assertEquals(3 - i, Files.readAllLines(part).size());
+            merge.add(part.toString());
+        }
+        Run merged = run(merge.toArray(String[]::new));
+        assertEquals(0, merged.code(), merged.err());
+        assertEquals(Files.readString(whole), Files.readString(dir.resolve("merged-e.jsonl")));
+        assertEquals(all.out().lines().findFirst(), merged.out().lines().findFirst(), "the same accuracy line");
+
+        // a run stopped after linking records 4 and 1, while writing the next: its journal as the command names it
+        Path resumed = dir.resolve("resumed-e.jsonl"), journalFile = Path.of(resumed + ".partial");
+        String[] args = with(base, "--out", resumed.toString());
+        CommandSpec spec = new CommandLine(new GemelCli()).parseArgs(args).subcommand().commandSpec();
+        List<JsonNode> lines = jsonLines(whole);
+        try (EvalJournal journal = EvalJournal.open(journalFile, new EvalRun(RunSettings.of(spec, EvalCommand.NOT_DECIDING), 5, Shard.WHOLE))) {
+            journal.append(prediction(lines.get(4)));
+            journal.append(prediction(lines.get(1)));
+        }
+        Files.writeString(journalFile, lines.get(2).toString().substring(0, 40), StandardOpenOption.APPEND);
+        String interrupted = Files.readString(journalFile);
+
+        Run other = run(with(common("eval", "--data", data.toString(), "--demos-file", demos.toString(), "--top-k", "2", "--beams", "3"),
+                "--out", resumed.toString()));
+        assertEquals(1, other.code());
+        assertTrue(other.err().contains("--beams: 5 there, 3 here") && other.err().contains("delete it"), other.err());
+        assertEquals(interrupted, Files.readString(journalFile), "a journal of other settings is left as it was");
+
+        Run again = run(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("resuming: 2 of the 5 records already linked") && again.err().contains("linking: 3/3"), again.err());
+        assertEquals(Files.readString(whole), Files.readString(resumed));
+        assertEquals(all.out().lines().findFirst(), again.out().lines().findFirst());
+        assertTrue(Files.notExists(journalFile));
     }
 
     @Test

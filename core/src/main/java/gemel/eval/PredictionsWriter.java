@@ -1,13 +1,14 @@
 package gemel.eval;
 
-import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.io.AtomicFile;
 import gemel.link.LinkedEntity;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -16,13 +17,21 @@ import java.util.List;
  * "beams": [{"text", "score", "entity_ids"}, ...]}}. The file appears complete or not at all.
  */
 public final class PredictionsWriter {
-    private static final ObjectMapper JSON = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private PredictionsWriter() {}
 
     public static void write(Path file, List<Prediction> predictions) throws IOException {
+        writeLines(file, predictions.stream().map(PredictionsWriter::line).toList());
+    }
+
+    /** Lines as {@link #line} made them, each ended by a newline, in the order given. */
+    static void writeLines(Path file, Collection<String> lines) throws IOException {
         AtomicFile.writeStream(file, out -> {
-            for (Prediction p : predictions) writeLine(out, p);
+            for (String line : lines) {
+                out.write(line.getBytes(StandardCharsets.UTF_8));
+                out.write('\n');
+            }
         });
     }
 
@@ -35,8 +44,8 @@ public final class PredictionsWriter {
         }
     }
 
-    /** One prediction as a JSON line (with its newline). */
-    private static void writeLine(OutputStream out, Prediction p) throws IOException {
+    /** One prediction as a JSON line, without its newline. */
+    static String line(Prediction p) {
         var node = JSON.createObjectNode()
                 .put("index", p.index())
                 .put("mention", p.mention())
@@ -49,7 +58,10 @@ public final class PredictionsWriter {
         var ids = node.putArray("entity_ids");
         if (!p.nil()) p.beams().get(0).entityIds().forEach(ids::add);
         putBeams(node, p.beams());
-        out.write(JSON.writeValueAsBytes(node));
-        out.write('\n');
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("prediction " + p.index() + " cannot be written as JSON", e);
+        }
     }
 }

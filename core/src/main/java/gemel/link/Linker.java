@@ -106,6 +106,20 @@ public final class Linker {
      * {@code progress} may be null.
      */
     public List<LinkResult> linkAll(List<LinkQuery> queries, int parallelQueries, ProgressMeter progress) {
+        return linkAll(queries, parallelQueries, progress, (query, result) -> {});
+    }
+
+    /** What is told of each query as it is linked: from the linking threads, in the order they finish. */
+    @FunctionalInterface
+    public interface Finished {
+        void linked(int query, LinkResult result);
+    }
+
+    /**
+     * {@link #linkAll(List, int, ProgressMeter)}, telling {@code finished} of each result as soon as it is known (so that a
+     * long run can keep what it has done): from the linking threads, so {@code finished} must be safe to call from several.
+     */
+    public List<LinkResult> linkAll(List<LinkQuery> queries, int parallelQueries, ProgressMeter progress, Finished finished) {
         if (parallelQueries < 1) throw new IllegalArgumentException("parallel queries must be >= 1, got " + parallelQueries);
         // a check pass that keeps no prompt: tokenizing twice costs far less than holding every prompt of a large batch
         for (int i = 0; i < queries.size(); i++) {
@@ -121,6 +135,7 @@ public final class Linker {
             for (int i; (i = next.getAndIncrement()) < out.length; ) {
                 try {
                     out[i] = link(queries.get(i));
+                    finished.linked(i, out[i]);
                 } catch (RuntimeException e) {
                     next.set(out.length); // the others stop after their current query
                     throw new IllegalStateException("query " + i + " ('" + queries.get(i).mention() + "'): " + e.getMessage(), e);
