@@ -2,6 +2,7 @@ package gemel.app;
 
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
+import gemel.data.Shard;
 import gemel.demos.DemosFile;
 import gemel.demos.ProgressMeter;
 import gemel.eval.DemonstrationPool;
@@ -9,7 +10,6 @@ import gemel.eval.EvalJournal;
 import gemel.eval.EvalRun;
 import gemel.eval.EvalSummary;
 import gemel.eval.Evaluation;
-import gemel.eval.Shard;
 import gemel.features.FeatureLookup;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;

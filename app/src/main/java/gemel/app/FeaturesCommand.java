@@ -1,5 +1,6 @@
 package gemel.app;
 
+import gemel.data.Shard;
 import gemel.engine.vision.ClipImageProcessor;
 import gemel.engine.vision.ClipVisionEncoder;
 import gemel.engine.vision.ImageDecoder;
@@ -78,6 +79,11 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--row", description = "Store each feature as [1, d] instead of [d].")
     boolean row;
 
+    @Option(names = "--shard", defaultValue = "0/1", paramLabel = "I/N",
+            description = "Encode only shard I of N of the images (image k of the sorted folder or of the list when k %% N == I), e.g. one shard per "
+                    + "machine, each with its own --out in one folder: commands given that folder as --features read its files as one. Default: all images.")
+    String shard;
+
     @Option(names = "--max-pixels", description = "Refuse images with more pixels (decompression bombs). Default: Pillow's limit, 2 x 89478485.")
     long maxPixels = 2 * ImageDecoder.PILLOW_MAX_IMAGE_PIXELS;
 
@@ -97,8 +103,12 @@ public final class FeaturesCommand implements Callable<Integer> {
 
     private int run(PrintWriter err) throws IOException {
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        List<Item> items = listItems();
-        if (items.isEmpty()) throw new IllegalArgumentException("no images in " + images);
+        Shard part = Shard.parse(shard);
+        List<Item> all = listItems();
+        if (all.isEmpty()) throw new IllegalArgumentException("no images in " + images);
+        List<Item> items = IntStream.range(0, all.size()).filter(part::holds).mapToObj(all::get).toList();
+        if (items.isEmpty()) throw new IllegalArgumentException("shard " + part + " of " + all.size() + " images holds none");
+        if (!part.equals(Shard.WHOLE)) err.printf("features: shard %s, %d of %d images%n", part, items.size(), all.size());
         ClipImageProcessor processor = ClipImageProcessor.load(model);
         ImageDecoder decoder = new ImageDecoder(maxPixels);
         try (ClipVisionEncoder encoder = ClipVisionEncoder.load(model)) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import gemel.engine.io.NpyFile;
+import gemel.features.ImageFeatures;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import java.io.PrintWriter;
@@ -103,6 +104,31 @@ class FeaturesCommandTest {
             assertClose(expected(1), read(h, "https:/example.org/b/13295.jpg"), "from the journal");
             assertClose(expected(2), read(h, "https:/example.org/c/3030.jpg"), "computed now");
         }
+    }
+
+    /** Shards written apart, into one folder, read back as one feature file: each image once, as computed whole. */
+    @Test
+    void shardsIntoOneFolderReadAsOne(@TempDir Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("images"));
+        for (String n : NAMES) Files.copy(IMAGES.resolve(n + ".jpg"), folder.resolve(n + ".jpg"));
+        Path parts = Files.createDirectories(tmp.resolve("parts"));
+        for (int i = 0; i < 2; i++) {
+            Run r = run("features", "--model", VISION.resolve("tiny-clip").toString(), "--images", folder.toString(), "--shard", i + "/2",
+                    "--out", parts.resolve("part-" + i + ".h5").toString());
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.err().contains("shard " + i + "/2, " + (2 - i) + " of 3 images"), r.err());
+            try (HdfFile h = new HdfFile(parts.resolve("part-" + i + ".h5"))) {
+                assertEquals(2 - i, h.getChildren().size());
+            }
+        }
+        try (ImageFeatures f = ImageFeatures.open(parts)) {
+            assertEquals(3, f.size());
+            for (int i = 0; i < NAMES.length; i++) assertClose(expected(i), f.find(NAMES[i]), NAMES[i]);
+        }
+        Run r = run("features", "--model", VISION.resolve("tiny-clip").toString(), "--images", folder.toString(), "--shard", "3/3",
+                "--out", parts.resolve("never.h5").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("shard '3/3'") || r.err().contains("shard 3/3"), r.err());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package gemel.eval;
 
+import gemel.data.Shard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package gemel.eval;
 
+import gemel.data.Shard;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,7 @@
 package gemel.features;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -25,9 +26,11 @@ public interface ImageFeatures extends AutoCloseable {
 
     /**
      * Opens a feature file by its extension: {@code .hdf5} / {@code .h5} (the reference's HDF5, via jhdf)
-     * or {@value FeatureStore#EXTENSION} (the project's own memory-mapped store).
+     * or {@value FeatureStore#EXTENSION} (the project's own memory-mapped store); or a folder of such files, read as one
+     * (the parts that {@code gemel features --shard} writes on several machines).
      */
     static ImageFeatures open(Path file) throws IOException {
+        if (Files.isDirectory(file)) return FeatureParts.open(file);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".hdf5") || name.endsWith(".h5")) return Hdf5ImageFeatures.open(file);
         if (name.endsWith(FeatureStore.EXTENSION)) return FeatureStore.open(file);

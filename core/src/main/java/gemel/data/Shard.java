@@ -1,11 +1,11 @@
-package gemel.eval;
+package gemel.data;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One of {@code count} parts of an evaluation that separate machines (or processes) run: it holds record k of the
- * whole evaluation when k % count == index, so that every part gets records from the whole file (a file sorted by
+ * One of {@code count} parts of a long job that separate machines (or processes) run: it holds record k of the
+ * whole when k % count == index, so that every part gets records from the whole file (a file sorted by
  * length or source spreads evenly) and the parts together hold each record once. {@code 0/1} is the whole.
  */
 public record Shard(int index, int count) {
