@@ -1,15 +1,16 @@
 package gemel.app;
 
+import gemel.batch.BatchRun;
+import gemel.batch.ResultJournal;
+import gemel.batch.RunSummary;
+import gemel.batch.Shard;
 import gemel.data.MelDataset;
 import gemel.data.MelExample;
-import gemel.data.Shard;
 import gemel.demos.DemosFile;
 import gemel.demos.ProgressMeter;
 import gemel.eval.DemonstrationPool;
-import gemel.eval.EvalJournal;
-import gemel.eval.EvalRun;
-import gemel.eval.EvalSummary;
 import gemel.eval.Evaluation;
+import gemel.eval.PredictionsWriter;
 import gemel.features.FeatureLookup;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;
@@ -95,28 +96,24 @@ final class EvalCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "%,d records without an image feature (%s)%n", lookup.missingItems(), missingFeatures);
             List<MelExample> kept = new ArrayList<>(lookup.keptIndices().length);
             for (int i : lookup.keptIndices()) kept.add(records.get(i));
-            EvalRun run = new EvalRun(RunSettings.of(spec, NOT_DECIDING), kept.size(), part);
-            Path journalFile = out.resolveSibling(out.getFileName() + ".partial");
-            try (EvalJournal journal = EvalJournal.open(journalFile, run)) {
-                if (journal.size() > 0)
-                    System.err.printf(Locale.ROOT, "resuming: %,d of the %,d records%s already linked (%s)%n", journal.size(), run.size(),
-                            part.equals(Shard.WHOLE) ? "" : " of shard " + part, journalFile);
+            BatchRun run = new BatchRun(RunSettings.of(spec, NOT_DECIDING), kept.size(), part);
+            try (ResultJournal journal = ResultJournal.beside(out, run, "records", System.err)) {
                 // the model, mapper and tree are checked before demonstrations are retrieved (minutes of embedding on real data)
                 try (LinkerOptions.Loaded loaded = options.load(System.err)) {
                     evaluate(records, kept, part, lookup, fixed, training, features, loaded, journal);
                 }
-                EvalSummary summary = journal.finish(out);
-                System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * summary.accuracy(), summary.correct(), summary.evaluated());
+                RunSummary summary = journal.finish(out);
+                System.out.printf(Locale.ROOT, "accuracy: %.2f%% (%,d / %,d)%n", 100 * summary.accuracy(), summary.correct(), summary.results());
                 if (!part.equals(Shard.WHOLE))
                     System.out.printf(Locale.ROOT, "that is shard %s of %,d records: 'gemel merge' joins the shards' predictions%n", part, kept.size());
-                System.out.println("wrote " + out + " and " + EvalSummary.fileOf(out).getFileName());
+                System.out.println("wrote " + out + " and " + RunSummary.fileOf(out).getFileName());
             }
         }
     }
 
     /** Links the records of shard {@code part} that {@code journal} does not hold yet, each added to it as it is linked. */
     private void evaluate(List<MelExample> records, List<MelExample> kept, Shard part, FeatureLookup lookup, List<int[]> fixed,
-                          MelDataset training, ImageFeatures features, LinkerOptions.Loaded loaded, EvalJournal journal) throws IOException {
+                          MelDataset training, ImageFeatures features, LinkerOptions.Loaded loaded, ResultJournal journal) throws IOException {
         int[] mine = IntStream.range(0, kept.size()).filter(part::holds).toArray();
         int[] todo = Arrays.stream(mine).filter(k -> !journal.has(k)).toArray();
         // demonstrations of every record of the shard when they are saved, else of those still to link
@@ -141,6 +138,6 @@ final class EvalCommand implements Callable<Integer> {
         Evaluation.run(loaded.linker(), Arrays.stream(todo).mapToObj(kept::get).toList(), todo,
                 Arrays.stream(todo).mapToObj(k -> lookup.vectors()[k]).toArray(float[][]::new),
                 Arrays.stream(todo).mapToObj(k -> demos[k]).toList(), pool, options.parallel,
-                new ProgressMeter(System.err, "linking", todo.length), journal::append);
+                new ProgressMeter(System.err, "linking", todo.length), p -> journal.append(PredictionsWriter.result(p)));
     }
 }

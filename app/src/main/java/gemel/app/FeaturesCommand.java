@@ -1,6 +1,6 @@
 package gemel.app;
 
-import gemel.data.Shard;
+import gemel.batch.Shard;
 import gemel.engine.vision.ClipImageProcessor;
 import gemel.engine.vision.ClipVisionEncoder;
 import gemel.engine.vision.ImageDecoder;

@@ -1,8 +1,14 @@
 package gemel.app;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.batch.BatchRun;
+import gemel.batch.ResultJournal;
+import gemel.batch.ResultLine;
+import gemel.batch.RunSummary;
+import gemel.batch.Shard;
 import gemel.demos.ProgressMeter;
 import gemel.eval.PredictionsWriter;
 import gemel.engine.vision.ImageDecoder;
@@ -10,18 +16,24 @@ import gemel.link.Demonstration;
 import gemel.link.LinkQuery;
 import gemel.link.LinkResult;
 import gemel.link.LinkedEntity;
+import gemel.link.Linker;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code gemel link}: one mention, or a file of them, to knowledge-base entities. */
 @Command(name = "link", mixinStandardHelpOptions = true,
@@ -57,6 +69,21 @@ final class LinkCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object per mention instead of text")
     boolean json;
 
+    @Option(names = "--out", description = "with --input: write one JSON line per mention of the file, in its order ({index, mention, prediction, "
+            + "nil, entity_id, beams}), with a summary beside it as OUT.summary.json; until the run ends, its results so far are in "
+            + "OUT.partial, from which the same command resumes")
+    Path out;
+
+    @Option(names = "--shard", paramLabel = "I/N", description = "with --input and --out: link only mention k of the file when k %% N == I, "
+            + "e.g. one shard per machine; 'gemel merge' joins the shards' --out files into what one run writes (default: all)")
+    String shard;
+
+    @Spec
+    CommandSpec spec;
+
+    // options that change how a run goes, not its results: a run may resume, and shards merge, across them
+    static final Set<String> NOT_DECIDING = Set.of("--out", "--parallel", "--shard", "--json");
+
     @Option(names = "--clip", description = "CLIP folder (config.json, preprocessor_config.json, weights): the mentions' images are then "
             + "image files, encoded here (the vision tower's pooled output); without it they are keys of --features")
     Path clip;
@@ -68,19 +95,51 @@ final class LinkCommand implements Callable<Integer> {
     public Integer call() { return CommandErrors.guarded("link", this::link); }
 
     private void link() throws IOException {
+        if (out != null && input.file == null) throw new IllegalArgumentException("--out goes with --input (a file of mentions)");
+        if (shard != null && out == null) throw new IllegalArgumentException("--shard goes with --input and --out");
         List<Mention> mentions = input.file != null ? read(input.file)
                 : List.of(new Mention(input.one.text, input.one.mention, input.one.image, "--image"));
         try (LinkSession session = LinkSession.open(options, clip, ImageDecoder.pillowLimits(), options.topK, System.err)) {
-            List<float[]> images = new ArrayList<>(mentions.size());
-            for (Mention m : mentions) images.add(image(session, m));
-            List<List<Demonstration>> demos = session.demonstrations(mentions.stream().map(Mention::mention).toList());
-            List<LinkQuery> queries = new ArrayList<>(mentions.size());
-            for (int i = 0; i < mentions.size(); i++)
-                queries.add(new LinkQuery(mentions.get(i).text(), mentions.get(i).mention(), images.get(i), demos.get(i)));
-            List<LinkResult> results = session.linker().linkAll(queries, options.parallel,
-                    mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null);
+            if (out != null) {
+                linkToFile(session, mentions);
+                return;
+            }
+            List<LinkResult> results = link(session, mentions, (i, r) -> {});
             for (int i = 0; i < results.size(); i++) print(mentions.get(i), results.get(i));
         }
+    }
+
+    /** Links the mentions of this shard not linked yet by an earlier run, each result journaled as it comes, then writes --out. */
+    private void linkToFile(LinkSession session, List<Mention> mentions) throws IOException {
+        Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
+        BatchRun run = new BatchRun(RunSettings.of(spec, NOT_DECIDING), mentions.size(), part);
+        try (ResultJournal journal = ResultJournal.beside(out, run, "mentions", System.err)) {
+            int[] todo = IntStream.range(0, mentions.size()).filter(k -> part.holds(k) && !journal.has(k)).toArray();
+            link(session, Arrays.stream(todo).mapToObj(mentions::get).toList(), (i, r) -> {
+                ObjectNode line = JSON.createObjectNode().put("index", todo[i]).setAll(json(mentions.get(todo[i]), r));
+                try {
+                    journal.append(new ResultLine(todo[i], JSON.writeValueAsString(line), null));
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("the result of mention " + todo[i] + " cannot be written as JSON", e);
+                }
+            });
+            RunSummary summary = journal.finish(out);
+            System.out.printf(Locale.ROOT, "linked %,d mentions%s; wrote %s and %s%n", summary.results(),
+                    part.equals(Shard.WHOLE) ? "" : " (shard " + part + " of " + mentions.size() + ": 'gemel merge' joins the shards)",
+                    out, RunSummary.fileOf(out).getFileName());
+        }
+    }
+
+    /** Links {@code mentions}, telling {@code finished} of each result as it comes; results in order. */
+    private List<LinkResult> link(LinkSession session, List<Mention> mentions, Linker.Finished finished) throws IOException {
+        List<float[]> images = new ArrayList<>(mentions.size());
+        for (Mention m : mentions) images.add(image(session, m));
+        List<List<Demonstration>> demos = session.demonstrations(mentions.stream().map(Mention::mention).toList());
+        List<LinkQuery> queries = new ArrayList<>(mentions.size());
+        for (int i = 0; i < mentions.size(); i++)
+            queries.add(new LinkQuery(mentions.get(i).text(), mentions.get(i).mention(), images.get(i), demos.get(i)));
+        return session.linker().linkAll(queries, options.parallel,
+                mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null, finished);
     }
 
     /** The image feature of a mention: its file encoded with --clip, else its key in --features. */
@@ -91,12 +150,17 @@ final class LinkCommand implements Callable<Integer> {
         return session.hasClip() ? session.imageFromFile(Path.of(m.imageKey()), m.where()) : session.imageByKey(m.imageKey(), m.where());
     }
 
+    /** A mention's result as --json prints it. */
+    private static ObjectNode json(Mention m, LinkResult r) {
+        ObjectNode node = JSON.createObjectNode().put("mention", m.mention()).put("prediction", r.best().text()).put("nil", r.nil())
+                .put("entity_id", r.nil() ? null : r.best().entityId());
+        PredictionsWriter.putBeams(node, r.beams());
+        return node;
+    }
+
     private void print(Mention m, LinkResult r) throws IOException {
         if (json) {
-            ObjectNode node = JSON.createObjectNode().put("mention", m.mention()).put("prediction", r.best().text()).put("nil", r.nil())
-                    .put("entity_id", r.nil() ? null : r.best().entityId());
-            PredictionsWriter.putBeams(node, r.beams());
-            System.out.println(JSON.writeValueAsString(node));
+            System.out.println(JSON.writeValueAsString(json(m, r)));
             return;
         }
         LinkedEntity best = r.best();

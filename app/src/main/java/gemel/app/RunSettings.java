@@ -12,8 +12,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * The settings a command runs with, as a run's journal and its shards compare them: every option given or defaulted,
- * but those named as not deciding the results. A file counts by its name and size and a folder by its name and the
+ * The settings a command runs with, as a run's journal and its shards compare them: the command's name and every option
+ * given or defaulted, but those named as not deciding the results. A file counts by its name and size and a folder by its name and the
  * names and sizes of the files in it, not by where they are, so that copies on other machines match and a file
  * replaced by another of a different size does not.
  */
@@ -22,6 +22,7 @@ final class RunSettings {
 
     static Map<String, String> of(CommandSpec spec, Set<String> notDeciding) {
         Map<String, String> settings = new TreeMap<>();
+        settings.put("command", spec.qualifiedName(" "));
         for (OptionSpec option : spec.options()) {
             String name = option.longestName();
             Object value = option.getValue();

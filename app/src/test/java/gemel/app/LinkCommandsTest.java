@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gemel.batch.BatchRun;
+import gemel.batch.ResultJournal;
+import gemel.batch.ResultLine;
+import gemel.batch.RunSummary;
+import gemel.batch.Shard;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.data.MelJsonlReader;
-import gemel.data.Shard;
 import gemel.demos.DemosFile;
 import gemel.engine.config.HfConfig;
 import gemel.engine.io.Checkpoint;
@@ -18,11 +23,9 @@ import gemel.engine.model.Decoders;
 import gemel.engine.model.ModelShape;
 import gemel.engine.tokenizer.Tokenizer;
 import gemel.eval.DemonstrationPool;
-import gemel.eval.EvalJournal;
-import gemel.eval.EvalRun;
-import gemel.eval.EvalSummary;
 import gemel.eval.Evaluation;
 import gemel.eval.Prediction;
+import gemel.eval.PredictionsWriter;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.ImageFeatures;
 import gemel.link.DecodingOptions;
@@ -220,7 +223,7 @@ class LinkCommandsTest {
         Path whole = dir.resolve("whole-e.jsonl");
         Run all = run(with(base, "--out", whole.toString()));
         assertEquals(0, all.code(), all.err());
-        assertTrue(Files.isRegularFile(EvalSummary.fileOf(whole)) && Files.notExists(Path.of(whole + ".partial")));
+        assertTrue(Files.isRegularFile(RunSummary.fileOf(whole)) && Files.notExists(Path.of(whole + ".partial")));
 
         List<String> merge = new ArrayList<>(List.of("merge", "--out", dir.resolve("merged-e.jsonl").toString()));
         for (int i : new int[] {1, 0}) {
@@ -241,9 +244,9 @@ class LinkCommandsTest {
         String[] args = with(base, "--out", resumed.toString());
         CommandSpec spec = new CommandLine(new GemelCli()).parseArgs(args).subcommand().commandSpec();
         List<JsonNode> lines = jsonLines(whole);
-        try (EvalJournal journal = EvalJournal.open(journalFile, new EvalRun(RunSettings.of(spec, EvalCommand.NOT_DECIDING), 5, Shard.WHOLE))) {
-            journal.append(prediction(lines.get(4)));
-            journal.append(prediction(lines.get(1)));
+        try (ResultJournal journal = ResultJournal.open(journalFile, new BatchRun(RunSettings.of(spec, EvalCommand.NOT_DECIDING), 5, Shard.WHOLE))) {
+            journal.append(PredictionsWriter.result(prediction(lines.get(4))));
+            journal.append(PredictionsWriter.result(prediction(lines.get(1))));
         }
         Files.writeString(journalFile, lines.get(2).toString().substring(0, 40), StandardOpenOption.APPEND);
         String interrupted = Files.readString(journalFile);
@@ -315,6 +318,67 @@ class LinkCommandsTest {
         Run text = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2"));
         assertEquals("Paris -> " + evaluated.get(2).get("prediction").asText().strip() + " [" + evaluated.get(2).get("entity_id").asText() + "]",
                 text.out().substring(0, text.out().indexOf(" score")));
+    }
+
+    /** {@code link --input --out}: the --json lines with their index, in input order; shards merged and a resumed run as one run writes them. */
+    @Test
+    void aFileOfMentionsLinkedToAnOutputShardsAndResumes() throws IOException {
+        Path input = dir.resolve("mentions-f.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (String[] r : new String[][] {{"Larry waves at the crowd", "Larry", "q0"}, {"Alan at Bletchley", "Alan", "q1"},
+                {"Paris at night", "Paris", "q2"}, {"Hilton hotel opening", "Hilton", "q3"}, {"A portrait of Ada", "Ada", "q4"}})
+            lines.append(JSON.createObjectNode().put("text", r[0]).put("mention", r[1]).put("image", r[2])).append('\n');
+        Files.writeString(input, lines);
+        String[] base = common("link", "--demos", "2", "--top-k", "2", "--input", input.toString());
+        Run printed = run(with(base, "--json"));
+        assertEquals(0, printed.code(), printed.err());
+        List<JsonNode> expected = jsonLines(printed.out());
+
+        Path whole = dir.resolve("linked-f.jsonl");
+        Run all = run(with(base, "--out", whole.toString()));
+        assertEquals(0, all.code(), all.err());
+        assertTrue(all.out().contains("linked 5 mentions"), all.out());
+        List<JsonNode> written = jsonLines(whole);
+        assertEquals(5, written.size());
+        for (int k = 0; k < 5; k++) {
+            assertEquals(k, written.get(k).get("index").asInt());
+            ObjectNode withoutIndex = written.get(k).deepCopy();
+            withoutIndex.remove("index");
+            assertEquals(expected.get(k), withoutIndex, "mention " + k + " as --json prints it");
+        }
+
+        List<String> merge = new ArrayList<>(List.of("merge", "--out", dir.resolve("merged-f.jsonl").toString()));
+        for (int i = 0; i < 3; i++) {
+            Path part = dir.resolve("linked-f" + i + ".jsonl");
+            Run r = run(with(base, "--shard", i + "/3", "--out", part.toString()));
+            assertEquals(0, r.code(), r.err());
+            merge.add(part.toString());
+        }
+        Run merged = run(merge.toArray(String[]::new));
+        assertEquals(0, merged.code(), merged.err());
+        assertTrue(merged.out().contains("merged 5 results of 3 shards") && !merged.out().contains("accuracy"), merged.out());
+        assertEquals(Files.readString(whole), Files.readString(dir.resolve("merged-f.jsonl")));
+        Path evalShard = dir.resolve("eval-f1.jsonl");
+        assertEquals(0, run(common("eval", "--data", data.toString(), "--demos", "2", "--top-k", "2", "--shard", "1/3", "--out", evalShard.toString())).code());
+        Run mixed = run("merge", "--out", dir.resolve("never-f.jsonl").toString(), merge.get(3), evalShard.toString(), merge.get(5));
+        assertEquals(1, mixed.code());
+        assertTrue(mixed.err().contains("is not a shard of the job of") && mixed.err().contains("command: gemel link there, gemel eval here"), mixed.err());
+
+        // a run stopped after mention 3: the same command resumes and links the other four
+        Path resumed = dir.resolve("resumed-f.jsonl");
+        String[] args = with(base, "--out", resumed.toString());
+        CommandSpec spec = new CommandLine(new GemelCli()).parseArgs(args).subcommand().commandSpec();
+        try (ResultJournal journal = ResultJournal.open(Path.of(resumed + ".partial"), new BatchRun(RunSettings.of(spec, LinkCommand.NOT_DECIDING), 5, Shard.WHOLE))) {
+            journal.append(new ResultLine(3, Files.readAllLines(whole).get(3), null));
+        }
+        Run again = run(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("resuming: 1 of the 5 mentions already linked") && again.err().contains("linking: 4/4"), again.err());
+        assertEquals(Files.readString(whole), Files.readString(resumed));
+
+        Run stray = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2", "--out", "x.jsonl"));
+        assertEquals(1, stray.code());
+        assertTrue(stray.err().contains("--out goes with --input"), stray.err());
     }
 
     @Test

@@ -3,37 +3,22 @@ package gemel.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import gemel.engine.io.AtomicFile;
+import gemel.batch.ResultLine;
 import gemel.link.LinkedEntity;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.Collection;
 import java.util.List;
 
 /**
- * Writes predictions as JSON lines, one per record in order:
+ * Predictions as the JSON lines of a predictions file, one per record:
  * {@code {"index", "mention", "golden", "target", "prediction", "correct", "nil", "entity_id", "entity_ids",
- * "beams": [{"text", "score", "entity_ids"}, ...]}}. The file appears complete or not at all.
+ * "beams": [{"text", "score", "entity_ids"}, ...]}}; {@link gemel.batch.ResultJournal} writes them out.
  */
 public final class PredictionsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private PredictionsWriter() {}
 
-    public static void write(Path file, List<Prediction> predictions) throws IOException {
-        writeLines(file, predictions.stream().map(PredictionsWriter::line).toList());
-    }
-
-    /** Lines as {@link #line} made them, each ended by a newline, in the order given. */
-    static void writeLines(Path file, Collection<String> lines) throws IOException {
-        AtomicFile.writeStream(file, out -> {
-            for (String line : lines) {
-                out.write(line.getBytes(StandardCharsets.UTF_8));
-                out.write('\n');
-            }
-        });
-    }
+    /** A prediction as the result line of an evaluation run, its JSON as {@link #line} writes it. */
+    public static ResultLine result(Prediction p) { return new ResultLine(p.index(), line(p), p.correct()); }
 
     /** Adds {@code "beams": [{"text", "score", "entity_ids"}, ...]} to {@code node}. */
     public static void putBeams(ObjectNode node, List<LinkedEntity> beams) {
@@ -45,7 +30,7 @@ public final class PredictionsWriter {
     }
 
     /** One prediction as a JSON line, without its newline. */
-    static String line(Prediction p) {
+    public static String line(Prediction p) {
         var node = JSON.createObjectNode()
                 .put("index", p.index())
                 .put("mention", p.mention())

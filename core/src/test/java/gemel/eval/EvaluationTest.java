@@ -34,7 +34,6 @@ import gemel.link.PromptBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -104,7 +103,7 @@ class EvaluationTest {
     }
 
     @Test
-    void accuracyAndPredictionsFollowTheBruteForceAnswerKey(@TempDir Path dir) throws IOException {
+    void accuracyAndPredictionsFollowTheBruteForceAnswerKey() throws IOException {
         String[][] queries = {{"Larry waves at the crowd", "Larry"}, {"Alan at Bletchley", "Alan"}, {"Paris at night", "Paris"},
                 {"Hilton hotel opening", "Hilton"}, {"A portrait of Ada", "Ada"}, {"Turing award ceremony", "Turing"}};
         List<MelExample> records = new ArrayList<>();
@@ -134,9 +133,7 @@ class EvaluationTest {
             for (int k = 0; k < key.size(); k++) assertEquals((double) key.get(k)[0], p.beams().get(k).score(), 1e-4, "record " + i + " rank " + k);
         }
 
-        Path out = dir.resolve("predictions.jsonl");
-        PredictionsWriter.write(out, result.predictions());
-        List<String> lines = Files.readAllLines(out);
+        List<String> lines = result.predictions().stream().map(PredictionsWriter::line).toList();
         assertEquals(6, lines.size());
         ObjectMapper json = new ObjectMapper();
         for (int i = 0; i < lines.size(); i++) {

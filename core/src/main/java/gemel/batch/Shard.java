@@ -1,4 +1,4 @@
-package gemel.data;
+package gemel.batch;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,10 +1,11 @@
-package gemel.eval;
+package gemel.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gemel.engine.io.AtomicFile;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,35 +15,36 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The predictions an evaluation run has made so far, each appended to a file as it is made, so that a run stopped by a
- * crash, a kill or a lost machine resumes where it stopped: the first line names the run ({@link EvalRun}), each other
- * line is a prediction as the predictions file holds it. A line torn by a crash (the last, without its newline) is cut
- * off on reopening; any other bad line is an error naming it. A journal closed without predictions is removed. Lines reach the operating system as they are made (a
- * killed process loses none) and the disk at least every {@value #FORCE_NANOS} ns.
+ * The results a batch run has made so far, each appended to a file as it is made, so that a run stopped by a crash, a
+ * kill or a lost machine resumes where it stopped: the first line names the run ({@link BatchRun}), each other line is
+ * a result as the output file holds it. A line torn by a crash (the last, without its newline) is cut off on
+ * reopening; any other bad line is an error naming it. A journal closed without results is removed. Lines reach the
+ * operating system as they are made (a killed process loses none) and the disk at least every {@value #FORCE_NANOS} ns.
  */
-public final class EvalJournal implements AutoCloseable {
+public final class ResultJournal implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String FORMAT = "gemel.eval_journal";
+    private static final String FORMAT = "gemel.journal";
     private static final long FORCE_NANOS = 2_000_000_000L;
 
     private final Path file;
-    private final EvalRun run;
+    private final BatchRun run;
     private final FileChannel channel;
-    private final SortedMap<Integer, PredictionLine> lines = new TreeMap<>();
+    private final SortedMap<Integer, ResultLine> lines = new TreeMap<>();
     private long lastForce = System.nanoTime();
 
-    private EvalJournal(Path file, EvalRun run, FileChannel channel) {
+    private ResultJournal(Path file, BatchRun run, FileChannel channel) {
         this.file = file;
         this.run = run;
         this.channel = channel;
     }
 
     /** The journal of {@code run} at {@code file}: what an earlier run of it left, or a new one. */
-    public static EvalJournal open(Path file, EvalRun run) throws IOException {
+    public static ResultJournal open(Path file, BatchRun run) throws IOException {
         boolean resumed = Files.exists(file) && Files.size(file) > 0;
         FileChannel channel;
         try {
@@ -51,7 +53,7 @@ public final class EvalJournal implements AutoCloseable {
             throw new IOException("cannot write " + file + ": " + e.getReason(), e);
         }
         try {
-            EvalJournal journal = new EvalJournal(file, run, channel);
+            ResultJournal journal = new ResultJournal(file, run, channel);
             if (resumed) {
                 journal.replay();
             } else {
@@ -64,6 +66,19 @@ public final class EvalJournal implements AutoCloseable {
             channel.close();
             throw e;
         }
+    }
+
+    /**
+     * The journal of a run writing {@code out}: {@code out.partial}, opened as {@link #open} does; when it holds results of
+     * an earlier run, says so on {@code log}, counting them as {@code items} (mentions, records).
+     */
+    public static ResultJournal beside(Path out, BatchRun run, String items, PrintStream log) throws IOException {
+        Path file = out.resolveSibling(out.getFileName() + ".partial");
+        ResultJournal journal = open(file, run);
+        if (journal.size() > 0)
+            log.printf(Locale.ROOT, "resuming: %,d of the %,d %s%s already linked (%s)%n", journal.size(), run.size(), items,
+                    run.shard().equals(Shard.WHOLE) ? "" : " of shard " + run.shard(), file);
+        return journal;
     }
 
     private void replay() throws IOException {
@@ -83,27 +98,26 @@ public final class EvalJournal implements AutoCloseable {
             header = null;
         }
         if (header == null || !FORMAT.equals(header.path("format").asText()))
-            throw new IllegalArgumentException(file + ": not the journal of a gemel evaluation; delete it or choose another --out");
-        String differs = run.differenceFrom(EvalRun.fromJson(header, file + " line 1"));
+            throw new IllegalArgumentException(file + ": not a gemel journal; delete it or choose another --out");
+        String differs = run.differenceFrom(BatchRun.fromJson(header, file + " line 1"));
         if (differs != null)
-            throw new IllegalArgumentException(file + " holds an interrupted evaluation of other settings (" + differs
+            throw new IllegalArgumentException(file + " holds an interrupted run of other settings (" + differs
                     + "): delete it to start over, or choose another --out");
         for (int n = 1; n < text.length - 1; n++) { // the last piece is what follows the last newline: nothing
-            run.add(lines, PredictionLine.parse(text[n], file + " line " + (n + 1)), file + " line " + (n + 1));
+            run.add(lines, ResultLine.parse(text[n], file + " line " + (n + 1)), file + " line " + (n + 1));
         }
         if (complete < bytes.length) channel.truncate(complete); // a line torn by a crash
         channel.position(complete);
     }
 
-    /** Whether record {@code index} of the evaluation has its prediction here. */
+    /** Whether record {@code index} of the job has its result here. */
     public synchronized boolean has(int index) { return lines.containsKey(index); }
 
-    /** How many predictions are here. */
+    /** How many results are here. */
     public synchronized int size() { return lines.size(); }
 
-    /** Adds a prediction: from the linking threads, one at a time. */
-    public synchronized void append(Prediction p) {
-        PredictionLine line = PredictionLine.of(p);
+    /** Adds a result: from the threads that make them, one at a time. */
+    public synchronized void append(ResultLine line) {
         run.add(lines, line, file.toString());
         try {
             write(line.json());
@@ -113,7 +127,7 @@ public final class EvalJournal implements AutoCloseable {
                 lastForce = now;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot append prediction " + p.index() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot append the result of record " + line.index() + ": " + e.getMessage(), e);
         }
     }
 
@@ -121,23 +135,23 @@ public final class EvalJournal implements AutoCloseable {
         AtomicFile.writeFully(channel, ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** The predictions made so far, by record. */
-    synchronized SortedMap<Integer, PredictionLine> lines() { return Collections.unmodifiableSortedMap(new TreeMap<>(lines)); }
+    /** The results made so far, by record. */
+    synchronized SortedMap<Integer, ResultLine> lines() { return Collections.unmodifiableSortedMap(new TreeMap<>(lines)); }
 
     /**
-     * Once every record of the run has its prediction: writes them, in record order, to {@code predictions} with their
-     * {@link EvalSummary} beside it, then removes the journal.
+     * Once every record of the run has its result: writes them, in record order, to {@code out} with their
+     * {@link RunSummary} beside it, then removes the journal.
      */
-    public synchronized EvalSummary finish(Path predictions) throws IOException {
+    public synchronized RunSummary finish(Path out) throws IOException {
         if (lines.size() != run.size())
-            throw new IllegalStateException(file + " holds " + lines.size() + " of the " + run.size() + " predictions of shard " + run.shard());
-        EvalSummary summary = EvalSummary.write(predictions, run, lines.values());
+            throw new IllegalStateException(file + " holds " + lines.size() + " of the " + run.size() + " results of shard " + run.shard());
+        RunSummary summary = RunSummary.write(out, run, lines.values());
         close();
         Files.deleteIfExists(file);
         return summary;
     }
 
-    /** Closes the journal; one without predictions (a run that failed before its first) is removed, as it holds nothing. */
+    /** Closes the journal; one without results (a run that failed before its first) is removed, as it holds nothing. */
     @Override
     public synchronized void close() {
         try {

@@ -1,11 +1,12 @@
-package gemel.eval;
+package gemel.batch;
 
-import gemel.data.Shard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import gemel.eval.Prediction;
+import gemel.eval.PredictionsWriter;
 import gemel.link.LinkedEntity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An evaluation's journal across interruptions, and shards of an evaluation joined by {@link ShardMerge}. */
-class EvalJournalTest {
+class ResultJournalTest {
     private static final Map<String, String> SETTINGS = Map.of("--beams", "5", "--model", "opt-6.7b (7 files, 13317122894 bytes)");
     private static final int RECORDS = 7;
 
@@ -35,37 +36,42 @@ class EvalJournalTest {
         return new Prediction(k, "mention " + k, "Q" + k, k % 2 == 0 ? name : "Someone", " " + name, k % 2 == 0, false, "Q" + k, beams);
     }
 
-    private static List<Prediction> predictions(int... ks) { return IntStream.of(ks).mapToObj(EvalJournalTest::prediction).toList(); }
+    private static ResultLine result(int k) { return PredictionsWriter.result(prediction(k)); }
+
+    /** Lines as a predictions file holds them. */
+    private static String lines(int... ks) {
+        StringBuilder s = new StringBuilder();
+        for (int k : ks) s.append(PredictionsWriter.line(prediction(k))).append('\n');
+        return s.toString();
+    }
 
     @Test
     void anInterruptedRunResumesWithWhatItHadAndFinishesAsOneRunWould() throws IOException {
-        EvalRun run = new EvalRun(SETTINGS, RECORDS, Shard.WHOLE);
+        BatchRun run = new BatchRun(SETTINGS, RECORDS, Shard.WHOLE);
         Path journalFile = dir.resolve("p.jsonl.partial");
-        try (EvalJournal journal = EvalJournal.open(journalFile, run)) {
-            for (int k : new int[] {3, 0, 5}) journal.append(prediction(k)); // finished out of order, as parallel queries do
+        try (ResultJournal journal = ResultJournal.open(journalFile, run)) {
+            for (int k : new int[] {3, 0, 5}) journal.append(result(k)); // finished out of order, as parallel queries do
         }
         // a crash while the next line was being written
         String torn = PredictionsWriter.line(prediction(1));
         Files.writeString(journalFile, torn.substring(0, torn.length() / 2), StandardOpenOption.APPEND);
 
         Path out = dir.resolve("p.jsonl");
-        try (EvalJournal journal = EvalJournal.open(journalFile, run)) {
+        try (ResultJournal journal = ResultJournal.open(journalFile, run)) {
             assertEquals(3, journal.size());
             for (int k = 0; k < RECORDS; k++) assertEquals(k == 0 || k == 3 || k == 5, journal.has(k), "record " + k);
-            for (int k : new int[] {1, 2}) journal.append(prediction(k));
+            for (int k : new int[] {1, 2}) journal.append(result(k));
         }
-        try (EvalJournal journal = EvalJournal.open(journalFile, run)) { // the torn line was cut off: the lines after it read
+        try (ResultJournal journal = ResultJournal.open(journalFile, run)) { // the torn line was cut off: the lines after it read
             assertEquals(5, journal.size());
-            for (int k : new int[] {4, 6}) journal.append(prediction(k));
-            EvalSummary summary = journal.finish(out);
-            assertEquals(RECORDS, summary.evaluated());
-            assertEquals(4, summary.correct());
+            for (int k : new int[] {4, 6}) journal.append(result(k));
+            RunSummary summary = journal.finish(out);
+            assertEquals(RECORDS, summary.results());
+            assertEquals(4, (int) summary.correct());
         }
         assertFalse(Files.exists(journalFile), "the journal goes once its predictions are written");
-        Path whole = dir.resolve("whole.jsonl");
-        PredictionsWriter.write(whole, predictions(0, 1, 2, 3, 4, 5, 6));
-        assertEquals(Files.readString(whole), Files.readString(out));
-        EvalSummary read = EvalSummary.read(out);
+        assertEquals(lines(0, 1, 2, 3, 4, 5, 6), Files.readString(out));
+        RunSummary read = RunSummary.read(out);
         assertEquals(run, read.run());
         assertEquals(4.0 / 7, read.accuracy(), 0);
     }
@@ -73,31 +79,31 @@ class EvalJournalTest {
     @Test
     void aJournalOfOtherSettingsOrWithABadLineIsRefusedAndKept() throws IOException {
         Path journalFile = dir.resolve("q.jsonl.partial");
-        try (EvalJournal journal = EvalJournal.open(journalFile, new EvalRun(SETTINGS, RECORDS, Shard.WHOLE))) {
-            journal.append(prediction(2));
+        try (ResultJournal journal = ResultJournal.open(journalFile, new BatchRun(SETTINGS, RECORDS, Shard.WHOLE))) {
+            journal.append(result(2));
         }
         byte[] kept = Files.readAllBytes(journalFile);
         var other = assertThrows(IllegalArgumentException.class,
-                () -> EvalJournal.open(journalFile, new EvalRun(Map.of("--beams", "3", "--model", SETTINGS.get("--model")), RECORDS, Shard.WHOLE)));
+                () -> ResultJournal.open(journalFile, new BatchRun(Map.of("--beams", "3", "--model", SETTINGS.get("--model")), RECORDS, Shard.WHOLE)));
         assertTrue(other.getMessage().contains("--beams: 5 there, 3 here") && other.getMessage().contains("delete it"), other.getMessage());
-        var shard = assertThrows(IllegalArgumentException.class, () -> EvalJournal.open(journalFile, new EvalRun(SETTINGS, RECORDS, new Shard(1, 2))));
+        var shard = assertThrows(IllegalArgumentException.class, () -> ResultJournal.open(journalFile, new BatchRun(SETTINGS, RECORDS, new Shard(1, 2))));
         assertTrue(shard.getMessage().contains("shard 0/1 there, 1/2 here"), shard.getMessage());
         assertEquals(new String(kept, StandardCharsets.UTF_8), Files.readString(journalFile), "a refused journal is left as it was");
 
         Files.writeString(journalFile, "{\"index\": 4, \"correct\n" + PredictionsWriter.line(prediction(6)) + "\n", StandardOpenOption.APPEND);
-        var bad = assertThrows(IllegalArgumentException.class, () -> EvalJournal.open(journalFile, new EvalRun(SETTINGS, RECORDS, Shard.WHOLE)));
+        var bad = assertThrows(IllegalArgumentException.class, () -> ResultJournal.open(journalFile, new BatchRun(SETTINGS, RECORDS, Shard.WHOLE)));
         assertTrue(bad.getMessage().contains(journalFile + " line 3: malformed JSON"), bad.getMessage());
 
         Path notOne = dir.resolve("not-a-journal.partial");
         Files.writeString(notOne, "{\"index\": 0}\n");
-        var foreign = assertThrows(IllegalArgumentException.class, () -> EvalJournal.open(notOne, new EvalRun(SETTINGS, RECORDS, Shard.WHOLE)));
-        assertTrue(foreign.getMessage().contains("not the journal of a gemel evaluation"), foreign.getMessage());
+        var foreign = assertThrows(IllegalArgumentException.class, () -> ResultJournal.open(notOne, new BatchRun(SETTINGS, RECORDS, Shard.WHOLE)));
+        assertTrue(foreign.getMessage().contains("not a gemel journal"), foreign.getMessage());
     }
 
     @Test
     void aRunThatFailsBeforeItsFirstPredictionLeavesNoJournal() throws IOException {
         Path journalFile = dir.resolve("r.jsonl.partial");
-        try (EvalJournal journal = EvalJournal.open(journalFile, new EvalRun(SETTINGS, RECORDS, Shard.WHOLE))) {
+        try (ResultJournal journal = ResultJournal.open(journalFile, new BatchRun(SETTINGS, RECORDS, Shard.WHOLE))) {
             assertTrue(Files.exists(journalFile));
         }
         assertFalse(Files.exists(journalFile));
@@ -105,22 +111,22 @@ class EvalJournalTest {
 
     @Test
     void aPredictionOfAnotherShardOrTwiceIsRefused() throws IOException {
-        try (EvalJournal journal = EvalJournal.open(dir.resolve("s.partial"), new EvalRun(SETTINGS, RECORDS, new Shard(1, 3)))) {
-            journal.append(prediction(4));
-            var foreign = assertThrows(IllegalArgumentException.class, () -> journal.append(prediction(3)));
+        try (ResultJournal journal = ResultJournal.open(dir.resolve("s.partial"), new BatchRun(SETTINGS, RECORDS, new Shard(1, 3)))) {
+            journal.append(result(4));
+            var foreign = assertThrows(IllegalArgumentException.class, () -> journal.append(result(3)));
             assertTrue(foreign.getMessage().contains("record 3 is not one of shard 1/3 of 7"), foreign.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> journal.append(prediction(4)));
+            assertThrows(IllegalArgumentException.class, () -> journal.append(result(4)));
             var early = assertThrows(IllegalStateException.class, () -> journal.finish(dir.resolve("s.jsonl")));
-            assertTrue(early.getMessage().contains("1 of the 2 predictions"), early.getMessage());
+            assertTrue(early.getMessage().contains("1 of the 2 results"), early.getMessage());
         }
     }
 
     /** Shard {@code i} of {@code n} of the evaluation, written as its run would write it. */
     private Path shard(int i, int n, Map<String, String> settings) throws IOException {
-        EvalRun run = new EvalRun(settings, RECORDS, new Shard(i, n));
+        BatchRun run = new BatchRun(settings, RECORDS, new Shard(i, n));
         Path out = dir.resolve("shard-" + i + "-of-" + n + (settings == SETTINGS ? "" : "-other") + ".jsonl");
-        try (EvalJournal journal = EvalJournal.open(out.resolveSibling(out.getFileName() + ".partial"), run)) {
-            for (int k = 0; k < RECORDS; k++) if (run.shard().holds(k)) journal.append(prediction(k));
+        try (ResultJournal journal = ResultJournal.open(out.resolveSibling(out.getFileName() + ".partial"), run)) {
+            for (int k = 0; k < RECORDS; k++) if (run.shard().holds(k)) journal.append(result(k));
             journal.finish(out);
         }
         return out;
@@ -131,15 +137,15 @@ class EvalJournalTest {
         List<Path> shards = new ArrayList<>();
         for (int i : new int[] {2, 0, 1}) shards.add(shard(i, 3, SETTINGS));
         Path merged = dir.resolve("merged.jsonl");
-        EvalSummary summary = ShardMerge.merge(shards, merged);
+        RunSummary summary = ShardMerge.merge(shards, merged);
 
         Path whole = dir.resolve("whole.jsonl");
-        try (EvalJournal journal = EvalJournal.open(dir.resolve("whole.jsonl.partial"), new EvalRun(SETTINGS, RECORDS, Shard.WHOLE))) {
-            for (int k = 0; k < RECORDS; k++) journal.append(prediction(k));
+        try (ResultJournal journal = ResultJournal.open(dir.resolve("whole.jsonl.partial"), new BatchRun(SETTINGS, RECORDS, Shard.WHOLE))) {
+            for (int k = 0; k < RECORDS; k++) journal.append(result(k));
             assertEquals(journal.finish(whole), summary);
         }
         assertEquals(Files.readString(whole), Files.readString(merged));
-        assertEquals(Files.readString(EvalSummary.fileOf(whole)), Files.readString(EvalSummary.fileOf(merged)));
+        assertEquals(Files.readString(RunSummary.fileOf(whole)), Files.readString(RunSummary.fileOf(merged)));
     }
 
     @Test
@@ -159,7 +165,7 @@ class EvalJournalTest {
         List<String> lines = Files.readAllLines(b);
         Files.write(b, lines.subList(1, lines.size()));
         var lost = assertThrows(IllegalArgumentException.class, () -> ShardMerge.merge(List.of(a, b), out));
-        assertTrue(lost.getMessage().contains("holds 2 predictions, shard 1/2 of 7 records has 3"), lost.getMessage());
+        assertTrue(lost.getMessage().contains("holds 2 results, shard 1/2 of 7 records has 3"), lost.getMessage());
         Files.write(b, List.of(lines.get(0), lines.get(1), lines.get(2), Files.readAllLines(a).get(0)));
         var stray = assertThrows(IllegalArgumentException.class, () -> ShardMerge.merge(List.of(a, b), out));
         assertTrue(stray.getMessage().contains("line 4: record 0 is not one of shard 1/2"), stray.getMessage());
