@@ -10,7 +10,7 @@ import gemel.demos.DemosFile;
 import gemel.demos.ProgressMeter;
 import gemel.eval.DemonstrationPool;
 import gemel.eval.Evaluation;
-import gemel.eval.PredictionsWriter;
+import gemel.eval.PredictionLines;
 import gemel.features.FeatureLookup;
 import gemel.features.ImageFeatures;
 import gemel.features.MissingFeaturePolicy;
@@ -138,6 +138,6 @@ final class EvalCommand implements Callable<Integer> {
         Evaluation.run(loaded.linker(), Arrays.stream(todo).mapToObj(kept::get).toList(), todo,
                 Arrays.stream(todo).mapToObj(k -> lookup.vectors()[k]).toArray(float[][]::new),
                 Arrays.stream(todo).mapToObj(k -> demos[k]).toList(), pool, options.parallel,
-                new ProgressMeter(System.err, "linking", todo.length), p -> journal.append(PredictionsWriter.result(p)));
+                new ProgressMeter(System.err, "linking", todo.length), p -> journal.append(PredictionLines.result(p)));
     }
 }

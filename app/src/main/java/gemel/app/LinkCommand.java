@@ -10,8 +10,8 @@ import gemel.batch.ResultLine;
 import gemel.batch.RunSummary;
 import gemel.batch.Shard;
 import gemel.demos.ProgressMeter;
-import gemel.eval.PredictionsWriter;
 import gemel.engine.vision.ImageDecoder;
+import gemel.eval.PredictionLines;
 import gemel.link.Demonstration;
 import gemel.link.LinkQuery;
 import gemel.link.LinkResult;
@@ -154,7 +154,7 @@ final class LinkCommand implements Callable<Integer> {
     private static ObjectNode json(Mention m, LinkResult r) {
         ObjectNode node = JSON.createObjectNode().put("mention", m.mention()).put("prediction", r.best().text()).put("nil", r.nil())
                 .put("entity_id", r.nil() ? null : r.best().entityId());
-        PredictionsWriter.putBeams(node, r.beams());
+        PredictionLines.putBeams(node, r.beams());
         return node;
     }
 

@@ -25,7 +25,7 @@ import gemel.engine.tokenizer.Tokenizer;
 import gemel.eval.DemonstrationPool;
 import gemel.eval.Evaluation;
 import gemel.eval.Prediction;
-import gemel.eval.PredictionsWriter;
+import gemel.eval.PredictionLines;
 import gemel.features.FeatureStoreWriter;
 import gemel.features.ImageFeatures;
 import gemel.link.DecodingOptions;
@@ -245,8 +245,8 @@ class LinkCommandsTest {
         CommandSpec spec = new CommandLine(new GemelCli()).parseArgs(args).subcommand().commandSpec();
         List<JsonNode> lines = jsonLines(whole);
         try (ResultJournal journal = ResultJournal.open(journalFile, new BatchRun(RunSettings.of(spec, EvalCommand.NOT_DECIDING), 5, Shard.WHOLE))) {
-            journal.append(PredictionsWriter.result(prediction(lines.get(4))));
-            journal.append(PredictionsWriter.result(prediction(lines.get(1))));
+            journal.append(PredictionLines.result(prediction(lines.get(4))));
+            journal.append(PredictionLines.result(prediction(lines.get(1))));
         }
         Files.writeString(journalFile, lines.get(2).toString().substring(0, 40), StandardOpenOption.APPEND);
         String interrupted = Files.readString(journalFile);

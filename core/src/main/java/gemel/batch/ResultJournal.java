@@ -14,7 +14,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Collections;
 import java.util.Locale;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -134,9 +133,6 @@ public final class ResultJournal implements AutoCloseable {
     private void write(String line) throws IOException {
         AtomicFile.writeFully(channel, ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
     }
-
-    /** The results made so far, by record. */
-    synchronized SortedMap<Integer, ResultLine> lines() { return Collections.unmodifiableSortedMap(new TreeMap<>(lines)); }
 
     /**
      * Once every record of the run has its result: writes them, in record order, to {@code out} with their

@@ -57,7 +57,7 @@ final class FeatureParts implements ImageFeatures {
         }
     }
 
-    static boolean isFeatureFile(Path file) {
+    private static boolean isFeatureFile(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         return name.endsWith(".hdf5") || name.endsWith(".h5") || name.endsWith(FeatureStore.EXTENSION);
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import gemel.eval.Prediction;
-import gemel.eval.PredictionsWriter;
+import gemel.eval.PredictionLines;
 import gemel.link.LinkedEntity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -36,12 +36,12 @@ class ResultJournalTest {
         return new Prediction(k, "mention " + k, "Q" + k, k % 2 == 0 ? name : "Someone", " " + name, k % 2 == 0, false, "Q" + k, beams);
     }
 
-    private static ResultLine result(int k) { return PredictionsWriter.result(prediction(k)); }
+    private static ResultLine result(int k) { return PredictionLines.result(prediction(k)); }
 
     /** Lines as a predictions file holds them. */
     private static String lines(int... ks) {
         StringBuilder s = new StringBuilder();
-        for (int k : ks) s.append(PredictionsWriter.line(prediction(k))).append('\n');
+        for (int k : ks) s.append(PredictionLines.line(prediction(k))).append('\n');
         return s.toString();
     }
 
@@ -53,7 +53,7 @@ class ResultJournalTest {
             for (int k : new int[] {3, 0, 5}) journal.append(result(k)); // finished out of order, as parallel queries do
         }
         // a crash while the next line was being written
-        String torn = PredictionsWriter.line(prediction(1));
+        String torn = PredictionLines.line(prediction(1));
         Files.writeString(journalFile, torn.substring(0, torn.length() / 2), StandardOpenOption.APPEND);
 
         Path out = dir.resolve("p.jsonl");
@@ -90,7 +90,7 @@ class ResultJournalTest {
         assertTrue(shard.getMessage().contains("shard 0/1 there, 1/2 here"), shard.getMessage());
         assertEquals(new String(kept, StandardCharsets.UTF_8), Files.readString(journalFile), "a refused journal is left as it was");
 
-        Files.writeString(journalFile, "{\"index\": 4, \"correct\n" + PredictionsWriter.line(prediction(6)) + "\n", StandardOpenOption.APPEND);
+        Files.writeString(journalFile, "{\"index\": 4, \"correct\n" + PredictionLines.line(prediction(6)) + "\n", StandardOpenOption.APPEND);
         var bad = assertThrows(IllegalArgumentException.class, () -> ResultJournal.open(journalFile, new BatchRun(SETTINGS, RECORDS, Shard.WHOLE)));
         assertTrue(bad.getMessage().contains(journalFile + " line 3: malformed JSON"), bad.getMessage());
 

@@ -133,7 +133,7 @@ class EvaluationTest {
             for (int k = 0; k < key.size(); k++) assertEquals((double) key.get(k)[0], p.beams().get(k).score(), 1e-4, "record " + i + " rank " + k);
         }
 
-        List<String> lines = result.predictions().stream().map(PredictionsWriter::line).toList();
+        List<String> lines = result.predictions().stream().map(PredictionLines::line).toList();
         assertEquals(6, lines.size());
         ObjectMapper json = new ObjectMapper();
         for (int i = 0; i < lines.size(); i++) {

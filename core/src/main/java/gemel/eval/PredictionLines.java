@@ -12,10 +12,10 @@ import java.util.List;
  * {@code {"index", "mention", "golden", "target", "prediction", "correct", "nil", "entity_id", "entity_ids",
  * "beams": [{"text", "score", "entity_ids"}, ...]}}; {@link gemel.batch.ResultJournal} writes them out.
  */
-public final class PredictionsWriter {
+public final class PredictionLines {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private PredictionsWriter() {}
+    private PredictionLines() {}
 
     /** A prediction as the result line of an evaluation run, its JSON as {@link #line} writes it. */
     public static ResultLine result(Prediction p) { return new ResultLine(p.index(), line(p), p.correct()); }
