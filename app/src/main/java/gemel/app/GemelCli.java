@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 MergeCommand.class,
                 TrainCommand.class,
+                WorkerCommand.class,
                 DemoCommand.class,
         })
 public final class GemelCli implements Runnable {

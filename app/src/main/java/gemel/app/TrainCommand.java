@@ -1,5 +1,7 @@
 package gemel.app;
 
+import gemel.app.worker.ModelIdentity;
+import gemel.app.worker.RemoteGradients;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.demos.EmbeddingCache;
@@ -18,16 +20,22 @@ import gemel.link.EntityTree;
 import gemel.link.FeatureMapper;
 import gemel.link.PromptBuilder;
 import gemel.train.DevEvaluator;
+import gemel.train.ExampleGradients;
+import gemel.train.GradientPool;
 import gemel.train.LinkingData;
 import gemel.train.MapperTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -115,6 +123,17 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Recompute layer activations in the backward instead of keeping them (default: ${DEFAULT-VALUE}).")
     boolean recompute;
 
+    @Option(names = "--checkpoint-minutes", defaultValue = "30", paramLabel = "M",
+            description = "Also write the checkpoint at the first optimizer step M minutes after the last one, so that a crash loses at "
+                    + "most that much work (default: ${DEFAULT-VALUE}; 0: every step).")
+    double checkpointMinutes;
+
+    @Option(names = "--workers", split = ",", paramLabel = "URL",
+            description = "Machines that compute the examples' gradients, each step's examples all at once: 'gemel worker' URLs "
+                    + "(http://host:8081), and 'local' for this machine (default: this machine alone). The mapper comes out as on one "
+                    + "machine; a worker lost is dropped and its example goes to another.")
+    List<String> workers;
+
     @Option(names = "--missing-features", defaultValue = "FAIL", paramLabel = "POLICY",
             description = "Mentions whose image has no feature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     MissingFeaturePolicy missing;
@@ -151,13 +170,18 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 DevEvaluator devEvaluator = evaluator;
                 LinkingData.Queries devData = devQueries;
-                MapperTrainer trainer = new MapperTrainer(lm, InputGradients.of(lm, recompute), data.trainingSet(prompts, demos),
+                GradientPool pool = gradientPool(lm, progress);
+                MapperTrainer trainer = new MapperTrainer(lm, pool, data.trainingSet(prompts, demos),
                         devEvaluator == null ? null : m -> devEvaluator.evaluate(devData, m, true).accuracy(),
-                        new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed), progress);
+                        new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed,
+                                Duration.ofMillis(Math.round(checkpointMinutes * 60_000))), progress);
                 progress.printf(Locale.ROOT, "training on %d mentions (%d demonstrations each), %d optimizer steps; dev: %d mentions%n",
                         data.train().size(), demos, trainer.totalSteps(), devSet.size());
                 FeatureMapper mapper = FeatureMapper.initial(lm.shape(), data.dimClip(), imageTokens, seed);
-                MapperTrainer.Outcome o = trainer.run(mapper, out, resume, stopAfter == null ? Long.MAX_VALUE : stopAfter);
+                MapperTrainer.Outcome o;
+                try (pool) {
+                    o = trainer.run(mapper, out, resume, stopAfter == null ? Long.MAX_VALUE : stopAfter);
+                }
                 PrintWriter stdout = spec.commandLine().getOut();
                 if (o.finished())
                     stdout.printf(Locale.ROOT, "trained %d optimizer steps, last loss %.4f%s; mapper written to %s%n", o.optimizerSteps(), o.finalLoss(),
@@ -174,5 +198,36 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("gemel train: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Where the examples' gradients are computed: this machine, or the --workers (each checked to hold this model). */
+    private GradientPool gradientPool(CausalLM lm, PrintStream progress) throws IOException {
+        InputGradients local = InputGradients.of(lm, recompute);
+        if (workers == null || workers.isEmpty()) return GradientPool.local(local);
+        String identity = ModelIdentity.of(model);
+        List<ExampleGradients> sources = new ArrayList<>();
+        for (String w : workers) {
+            if (w.strip().equals("local")) {
+                sources.add(ExampleGradients.local(local));
+                continue;
+            }
+            URI uri;
+            try {
+                uri = URI.create(w.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--workers: '" + w + "' is neither 'local' nor a URL like http://host:8081", e);
+            }
+            if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
+                throw new IllegalArgumentException("--workers: '" + w + "' is neither 'local' nor a URL like http://host:8081");
+            RemoteGradients worker = RemoteGradients.connect(uri, identity, lm.shape().inputWidth());
+            int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            if (worker.vectorBits() != bits)
+                progress.printf(Locale.ROOT, "note: %s computes with %d-bit vectors, this machine with %d: its gradients differ from this "
+                        + "machine's in their last bits, so the mapper will not be the one machine's bit for bit%n", worker.name(), worker.vectorBits(), bits);
+            sources.add(worker);
+        }
+        progress.printf(Locale.ROOT, "gradients on %d machines: %s%n", sources.size(),
+                String.join(", ", sources.stream().map(ExampleGradients::name).toList()));
+        return new GradientPool(sources, progress);
     }
 }

@@ -3,11 +3,27 @@ package gemel.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import gemel.app.worker.GradientServer;
+import gemel.app.worker.ModelIdentity;
+import gemel.engine.config.HfConfig;
+import gemel.engine.grad.InputGradients;
+import gemel.engine.io.Checkpoint;
 import gemel.engine.io.SafetensorsFile;
+import gemel.engine.model.CausalLM;
+import gemel.engine.model.Decoders;
 import gemel.synth.ByteLevelBpeTrainer;
 import gemel.synth.SyntheticBenchmark;
 import gemel.synth.TinyOptWriter;
 import gemel.train.MetricsLog;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -59,6 +75,87 @@ class TrainCommandTest {
         }
         List<Map<String, Object>> events = MetricsLog.read(tmp.resolve("split/metrics.jsonl"));
         assertEquals(MetricsLog.read(tmp.resolve("whole/metrics.jsonl")), events);
+    }
+
+    /**
+     * Gradients computed by workers (two servers on free ports, over a copy of the model folder elsewhere, and this
+     * machine) give the mapper and metrics of one machine, bit for bit; a worker that fails is dropped and its examples
+     * go to the others; a worker of another model is refused before training starts.
+     */
+    @Test
+    void workersTrainTheMapperOneMachineTrains() throws Exception {
+        SyntheticBenchmark.BenchmarkFiles f = prepare();
+        ForwardCommandTest.Run alone = train(f, tmp.resolve("alone"));
+        assertEquals(0, alone.code(), alone.err());
+
+        Path copy = Files.createDirectories(tmp.resolve("elsewhere/model"));
+        try (var files = Files.list(tmp.resolve("model"))) {
+            for (Path file : files.toList()) Files.copy(file, copy.resolve(file.getFileName()));
+        }
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        try (CausalLM lm = Decoders.load(HfConfig.load(copy), Checkpoint.open(copy));
+             GradientServer a = GradientServer.start(InputGradients.of(lm, true), lm.shape(), ModelIdentity.of(copy), "127.0.0.1", 0, 1 << 26, quiet);
+             GradientServer b = GradientServer.start(InputGradients.of(lm, false), lm.shape(), ModelIdentity.of(copy), "127.0.0.1", 0, 1 << 26, quiet);
+             FailingWorker failing = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth())) {
+            // three machines at once; then a worker that fails beside one that works, so that it surely gets an example
+            String[][] runs = {{"spread", a.uri() + ",local," + b.uri()}, {"failover", failing.uri() + "," + b.uri()}};
+            for (String[] run : runs) {
+                PrintStream err = System.err;
+                ByteArrayOutputStream progress = new ByteArrayOutputStream();
+                ForwardCommandTest.Run spread;
+                try {
+                    System.setErr(new PrintStream(progress, true, StandardCharsets.UTF_8)); // where training reports its progress
+                    spread = train(f, tmp.resolve(run[0]), "--workers", run[1]);
+                } finally {
+                    System.setErr(err);
+                }
+                String log = progress.toString(StandardCharsets.UTF_8);
+                assertEquals(0, spread.code(), spread.err() + log);
+                assertTrue(log.contains("gradients on " + run[1].split(",").length + " machines"), log);
+                if (run[0].equals("failover")) assertTrue(log.contains("dropped worker " + failing.uri() + " (HTTP 500: out of memory); 1 left"), log);
+                // the last mapper and the optimizer's moments (the mapper written is the best by dev accuracy, here the first)
+                try (SafetensorsFile one = SafetensorsFile.open(tmp.resolve("alone/checkpoint.safetensors"));
+                     SafetensorsFile many = SafetensorsFile.open(tmp.resolve(run[0]).resolve("checkpoint.safetensors"))) {
+                    for (String tensor : List.of("mapper.weight", "mapper.bias", "adam.m.weight", "adam.v.weight"))
+                        assertTrue(Arrays.equals(one.tensor(tensor).toFloats(), many.tensor(tensor).toFloats()), run[0] + ": " + tensor + " as on one machine");
+                }
+                assertEquals(MetricsLog.read(tmp.resolve("alone/metrics.jsonl")), MetricsLog.read(tmp.resolve(run[0]).resolve("metrics.jsonl")), run[0]);
+            }
+        }
+        try (FailingWorker other = new FailingWorker("0123456789abcdef01234567", 16)) {
+            ForwardCommandTest.Run refused = train(f, tmp.resolve("refused"), "--workers", other.uri().toString());
+            assertEquals(1, refused.code());
+            assertTrue(refused.err().contains("holds another model"), refused.err());
+        }
+    }
+
+    /** A worker that says it holds a model but fails every request inside (HTTP 500), as one that runs out of memory. */
+    private static final class FailingWorker implements AutoCloseable {
+        private final HttpServer server;
+
+        FailingWorker(String identity, int inputWidth) throws IOException {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+            byte[] model = ("{\"identity\": \"" + identity + "\", \"architecture\": \"OPTForCausalLM\", \"input_width\": " + inputWidth + "}")
+                    .getBytes(StandardCharsets.UTF_8);
+            server.createContext("/v1/model", ex -> answer(ex, 200, model));
+            server.createContext("/v1/gradients", ex -> {
+                ex.getRequestBody().readAllBytes();
+                answer(ex, 500, "out of memory".getBytes(StandardCharsets.UTF_8));
+            });
+            server.start();
+        }
+
+        URI uri() { return URI.create("http://127.0.0.1:" + server.getAddress().getPort()); }
+
+        private static void answer(HttpExchange ex, int status, byte[] body) throws IOException {
+            ex.sendResponseHeaders(status, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+
+        @Override
+        public void close() { server.stop(0); }
     }
 
     @Test

@@ -26,6 +26,7 @@ import gemel.train.MapperTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +45,7 @@ public final class SyntheticDemo {
             // a random model is harder to steer than a pretrained one: more image tokens and a far larger
             // learning rate than the reference's k = 4 and 1e-6 on OPT
             return new Settings(SyntheticBenchmark.Settings.demo(), 8, 2,
-                    new MapperTrainer.Settings(8, 1e-1, 0.01, 1e-6, 1.0, 2, 0.1, 100, 42), 300);
+                    new MapperTrainer.Settings(8, 1e-1, 0.01, 1e-6, 1.0, 2, 0.1, 100, 42, Duration.ofMinutes(30)), 300);
         }
     }
 

@@ -7,6 +7,8 @@ import gemel.link.Prompt;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,11 +31,14 @@ public final class MapperTrainer {
     /**
      * The run's hyper-parameters. The reference: lr 1e-6 (on fp16 weights), weight decay 0.01,
      * eps 1e-6, clip 1.0, batch 1 x accumulation 16, 5 epochs, warmup 10 %, seed 42, dev every 5000 steps.
+     * {@code checkpointEvery}: a checkpoint is also written at the first step this long after the last one, so that a
+     * run stopped by a crash or by losing its machines loses at most that much work (dev points can be days apart).
      */
     public record Settings(int epochs, double learningRate, double weightDecay, double eps, double clipNorm, int gradAccum,
-                           double warmupFraction, int evalEvery, long seed) {
+                           double warmupFraction, int evalEvery, long seed, Duration checkpointEvery) {
         public Settings {
             if (epochs < 1) throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+            if (checkpointEvery.isNegative()) throw new IllegalArgumentException("checkpoint interval must not be negative, got " + checkpointEvery);
             if (gradAccum < 1) throw new IllegalArgumentException("gradient accumulation must be at least 1, got " + gradAccum);
             if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
             if (evalEvery < 0) throw new IllegalArgumentException("eval-every must be >= 0 (0: only at the end), got " + evalEvery);
@@ -48,14 +53,22 @@ public final class MapperTrainer {
     }
 
     private final CausalLM model;
-    private final InputGradients gradients;
+    private final GradientPool gradients;
     private final TrainingSet train;
     private final ToDoubleFunction<FeatureMapper> devAccuracy; // null when there is no dev set
     private final Settings settings;
     private final PrintStream progress;
 
-    /** {@code model} embeds the text; {@code gradients} is the same model's loss gradient. */
+    /** {@code model} embeds the text; {@code gradients} is the same model's loss gradient, computed in this process. */
     public MapperTrainer(CausalLM model, InputGradients gradients, TrainingSet train, ToDoubleFunction<FeatureMapper> devAccuracy, Settings settings, PrintStream progress) {
+        this(model, GradientPool.local(gradients), train, devAccuracy, settings, progress);
+    }
+
+    /**
+     * {@code model} embeds the text; {@code gradients} computes the same model's loss gradient, the examples of a step on
+     * all its sources at once (workers on other machines), the results summed in example order as one machine sums them.
+     */
+    public MapperTrainer(CausalLM model, GradientPool gradients, TrainingSet train, ToDoubleFunction<FeatureMapper> devAccuracy, Settings settings, PrintStream progress) {
         if (train.size() == 0) throw new IllegalArgumentException("the training set is empty");
         this.model = model;
         this.gradients = gradients;
@@ -125,56 +138,63 @@ public final class MapperTrainer {
         }
 
         float[] gradW = new float[w.length], gradB = new float[b.length];
-        double lossSum = 0, lastLoss = Double.NaN;
-        int accumulated = 0, orderEpoch = -1;
+        double lastLoss = Double.NaN;
+        int orderEpoch = -1;
         int[] order = null;
-        long started = System.nanoTime(), startMicro = micro, lastPrint = 0;
+        long started = System.nanoTime(), startMicro = micro, lastPrint = 0, lastCheckpoint = started;
         try (metrics) {
             while (micro < totalMicro && step < stopAfter) {
-                int epoch = (int) (micro / n), position = (int) (micro % n);
-                if (epoch != orderEpoch) {
-                    order = EpochOrder.of(settings.seed(), epoch, n);
-                    orderEpoch = epoch;
+                // the examples of one optimizer step: their gradients computed all at once, then summed in order
+                int window = (int) Math.min(settings.gradAccum(), totalMicro - micro);
+                List<Prompt> examples = new ArrayList<>(window);
+                List<Integer> indices = new ArrayList<>(window);
+                for (long m = micro; m < micro + window; m++) {
+                    int epoch = (int) (m / n), position = (int) (m % n);
+                    if (epoch != orderEpoch) {
+                        order = EpochOrder.of(settings.seed(), epoch, n);
+                        orderEpoch = epoch;
+                    }
+                    examples.add(train.example(order[position]));
+                    indices.add(order[position]);
                 }
-                lossSum += backpropagate(train.example(order[position]), order[position], mapper, gradW, gradB);
-                accumulated++;
-                micro++;
-                if (accumulated == settings.gradAccum() || micro == totalMicro) {
-                    double lr = schedule.rate(step);
-                    double norm = update(adam, lr, accumulated, gradW, gradB);
-                    step++;
-                    lastLoss = lossSum / accumulated;
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("step", step);
-                    line.put("epoch", (double) micro / n);
-                    line.put("loss", lastLoss);
-                    line.put("lr", lr);
-                    line.put("grad_norm", norm);
-                    metrics.log("train", line);
-                    lossSum = 0;
-                    accumulated = 0;
+                List<InputGradients.Result> results = gradients.computeAll(inputs(examples, indices, mapper));
+                double lossSum = 0;
+                for (int i = 0; i < window; i++) lossSum += backpropagate(examples.get(i), results.get(i), mapper, gradW, gradB);
+                micro += window;
+                double lr = schedule.rate(step);
+                double norm = update(adam, lr, window, gradW, gradB);
+                step++;
+                lastLoss = lossSum / window;
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("step", step);
+                line.put("epoch", (double) micro / n);
+                line.put("loss", lastLoss);
+                line.put("lr", lr);
+                line.put("grad_norm", norm);
+                metrics.log("train", line);
 
-                    boolean last = micro == totalMicro, stopping = step == stopAfter;
-                    if (devAccuracy != null && (last || settings.evalEvery() > 0 && step % settings.evalEvery() == 0)) {
-                        double accuracy = evaluate(mapper, step, metrics);
-                        if (accuracy > bestAccuracy) {
-                            bestAccuracy = accuracy;
-                            bestStep = step;
-                            bestW = w.clone();
-                            bestB = b.clone();
-                        }
+                boolean last = micro == totalMicro, stopping = step == stopAfter;
+                if (devAccuracy != null && (last || settings.evalEvery() > 0 && step % settings.evalEvery() == 0)) {
+                    double accuracy = evaluate(mapper, step, metrics);
+                    if (accuracy > bestAccuracy) {
+                        bestAccuracy = accuracy;
+                        bestStep = step;
+                        bestW = w.clone();
+                        bestB = b.clone();
                     }
-                    if (last || stopping || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
-                        new TrainingCheckpoint(new long[] {w.length / mapper.dimClip(), mapper.dimClip()}, w, b, bestW, bestB, adam.state(), step,
-                                (int) (micro / n), (int) (micro % n), settings.seed(), bestAccuracy, bestStep).save(checkpointFile);
-                    }
-                    long now = System.nanoTime();
-                    if (last || stopping || now - lastPrint > 2_000_000_000L) {
-                        lastPrint = now;
-                        double rate = (micro - startMicro) / Math.max(1e-9, (now - started) / 1e9);
-                        progress.printf(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  |  %.1f examples/s  ETA %s%n", step, totalSteps(),
-                                (double) micro / n, lastLoss, lr, rate, duration(Math.round((totalMicro - micro) / Math.max(1e-9, rate))));
-                    }
+                }
+                boolean due = System.nanoTime() - lastCheckpoint >= settings.checkpointEvery().toNanos();
+                if (last || stopping || due || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
+                    lastCheckpoint = System.nanoTime();
+                    new TrainingCheckpoint(new long[] {w.length / mapper.dimClip(), mapper.dimClip()}, w, b, bestW, bestB, adam.state(), step,
+                            (int) (micro / n), (int) (micro % n), settings.seed(), bestAccuracy, bestStep).save(checkpointFile);
+                }
+                long now = System.nanoTime();
+                if (last || stopping || now - lastPrint > 2_000_000_000L) {
+                    lastPrint = now;
+                    double rate = (micro - startMicro) / Math.max(1e-9, (now - started) / 1e9);
+                    progress.printf(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  |  %.1f examples/s  ETA %s%n", step, totalSteps(),
+                            (double) micro / n, lastLoss, lr, rate, duration(Math.round((totalMicro - micro) / Math.max(1e-9, rate))));
                 }
             }
         }
@@ -191,10 +211,19 @@ public final class MapperTrainer {
         return new Outcome(step, true, lastLoss, bestAccuracy, bestStep, best);
     }
 
-    /** Loss of one example; adds its mapper gradient (through every image slot of the prompt) to gradW, gradB. */
-    private double backpropagate(Prompt example, int index, FeatureMapper mapper, float[] gradW, float[] gradB) {
-        if (example.labels() == null) throw new IllegalArgumentException("training example " + index + " has no labels");
-        InputGradients.Result r = gradients.compute(example.embeddings(model, mapper), 1, example.length(), null, null, example.labels());
+    /** The inputs of the frozen model for {@code examples} (training examples {@code indices}) under {@code mapper}. */
+    private List<GradientPool.Example> inputs(List<Prompt> examples, List<Integer> indices, FeatureMapper mapper) {
+        List<GradientPool.Example> inputs = new ArrayList<>(examples.size());
+        for (int i = 0; i < examples.size(); i++) {
+            Prompt example = examples.get(i);
+            if (example.labels() == null) throw new IllegalArgumentException("training example " + indices.get(i) + " has no labels");
+            inputs.add(new GradientPool.Example(example.embeddings(model, mapper), example.length(), example.labels()));
+        }
+        return inputs;
+    }
+
+    /** Loss of one example; adds its mapper gradient (through every image slot of the prompt, from {@code r}) to gradW, gradB. */
+    private static double backpropagate(Prompt example, InputGradients.Result r, FeatureMapper mapper, float[] gradW, float[] gradB) {
         float[] dTokens = new float[mapper.tokens() * mapper.width()];
         for (Prompt.Segment segment : example.segments()) {
             if (!(segment instanceof Prompt.ImageSlot slot)) continue;

@@ -18,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ class MapperTrainerTest {
     }
 
     private static MapperTrainer trainer(int epochs, int evalEvery, ToDoubleFunction<FeatureMapper> dev, PrintStream out) {
-        return new MapperTrainer(model, gradients, prompts(), dev, new MapperTrainer.Settings(epochs, 0.05, 0.01, 1e-6, 1.0, 2, 0.1, evalEvery, 42), out);
+        return new MapperTrainer(model, gradients, prompts(), dev, new MapperTrainer.Settings(epochs, 0.05, 0.01, 1e-6, 1.0, 2, 0.1, evalEvery, 42, Duration.ofMinutes(30)), out);
     }
 
     private static final ToDoubleFunction<FeatureMapper> PSEUDO_DEV = m -> Math.abs(Math.sin(1000 * m.weight()[0])); // deterministic, varies
@@ -117,8 +118,43 @@ class MapperTrainerTest {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         trainer(1, 0, null, quiet).run(FeatureMapper.initial(model.shape(), DIM, K, 1), dir, false, 1);
         MapperTrainer other = new MapperTrainer(model, gradients, prompts(), null,
-                new MapperTrainer.Settings(1, 0.05, 0.01, 1e-6, 1.0, 2, 0.1, 0, 7), quiet);
+                new MapperTrainer.Settings(1, 0.05, 0.01, 1e-6, 1.0, 2, 0.1, 0, 7, Duration.ofMinutes(30)), quiet);
         var e = assertThrows(IllegalArgumentException.class, () -> other.run(FeatureMapper.initial(model.shape(), DIM, K, 1), dir, true));
         assertTrue(e.getMessage().contains("seed"), e.getMessage());
+    }
+
+    /**
+     * A run whose machines are all lost at optimizer step 4 stops with an error, having written a checkpoint every step
+     * (a checkpoint interval of zero), and resumed on a working machine ends as an uninterrupted run.
+     */
+    @Test
+    void aRunThatLosesItsMachinesResumesFromItsLastStep(@TempDir Path dir) throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        FeatureMapper whole = FeatureMapper.initial(model.shape(), DIM, K, 1);
+        trainer(3, 0, null, quiet).run(whole, dir.resolve("whole"), false);
+
+        int[] computed = {0};
+        ExampleGradients dying = new ExampleGradients() {
+            @Override
+            public InputGradients.Result compute(float[] embeds, int tokens, int[] labels) throws java.io.IOException {
+                if (++computed[0] > 7) throw new java.io.IOException("connection reset");
+                return gradients.compute(embeds, 1, tokens, null, null, labels);
+            }
+
+            @Override
+            public String name() { return "a dying worker"; }
+        };
+        MapperTrainer.Settings everyStep = new MapperTrainer.Settings(3, 0.05, 0.01, 1e-6, 1.0, 2, 0.1, 0, 42, Duration.ZERO);
+        try (GradientPool pool = new GradientPool(List.of(dying), quiet)) {
+            MapperTrainer lost = new MapperTrainer(model, pool, prompts(), null, everyStep, quiet);
+            var e = assertThrows(IllegalStateException.class, () -> lost.run(FeatureMapper.initial(model.shape(), DIM, K, 1), dir.resolve("split"), false));
+            assertTrue(e.getMessage().contains("a dying worker: connection reset") && e.getMessage().contains("--resume"), e.getMessage());
+        }
+        assertEquals(3, TrainingCheckpoint.load(dir.resolve("split/checkpoint.safetensors")).optimizerStep(), "steps 1-3 done, step 4 lost");
+        FeatureMapper resumed = FeatureMapper.initial(model.shape(), DIM, K, 99);
+        new MapperTrainer(model, gradients, prompts(), null, everyStep, quiet).run(resumed, dir.resolve("split"), true);
+        assertArrayEquals(whole.weight(), resumed.weight());
+        assertArrayEquals(whole.bias(), resumed.bias());
+        assertEquals(MetricsLog.read(dir.resolve("whole/metrics.jsonl")), MetricsLog.read(dir.resolve("split/metrics.jsonl")));
     }
 }

@@ -1,0 +1,78 @@
+package gemel.app.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import gemel.engine.grad.InputGradients;
+import gemel.train.ExampleGradients;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * A {@code gemel worker} on another machine as a source of gradients. A worker that cannot be reached, or fails
+ * inside (HTTP 5xx), is an I/O error, so that the trainer's {@link gemel.train.GradientPool} gives its example to
+ * another; a request it refuses (4xx) is this trainer's error and ends the step.
+ */
+public final class RemoteGradients implements ExampleGradients {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final URI base;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private int vectorBits;
+
+    private RemoteGradients(URI base) {
+        this.base = base;
+    }
+
+    /** The width of the vectors the worker computes with: sums of other widths differ in their last bits. */
+    public int vectorBits() { return vectorBits; }
+
+    /**
+     * The worker at {@code base} (http://host:port), once it says it holds the model of identity {@code identity} and
+     * inputs of {@code inputWidth} values; a worker of another model, or none there, is an error naming it.
+     */
+    public static RemoteGradients connect(URI base, String identity, int inputWidth) throws IOException {
+        RemoteGradients worker = new RemoteGradients(base);
+        JsonNode model;
+        try {
+            HttpResponse<String> r = worker.client.send(HttpRequest.newBuilder(base.resolve("/v1/model")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            if (r.statusCode() != 200) throw new IOException("HTTP " + r.statusCode() + " for /v1/model: " + r.body());
+            model = JSON.readTree(r.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (IOException e) {
+            throw new IOException("worker " + base + " does not answer as a gemel worker: " + e.getMessage(), e);
+        }
+        if (!identity.equals(model.path("identity").asText()) || model.path("input_width").asInt() != inputWidth)
+            throw new IllegalArgumentException("worker " + base + " holds another model (" + model.path("architecture").asText() + ", identity "
+                    + model.path("identity").asText() + "; this one: " + identity + "): give every worker the same checkpoint");
+        worker.vectorBits = model.path("vector_bits").asInt();
+        return worker;
+    }
+
+    @Override
+    public InputGradients.Result compute(float[] embeds, int tokens, int[] labels) throws IOException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/gradients"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(GradientWire.request(embeds, tokens, labels))).build();
+        HttpResponse<byte[]> r;
+        try {
+            r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (r.statusCode() >= 500) throw new IOException("HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        if (r.statusCode() != 200)
+            throw new IllegalStateException("refused the request (HTTP " + r.statusCode() + "): " + new String(r.body(), StandardCharsets.UTF_8));
+        return GradientWire.readAnswer(r.body(), embeds.length);
+    }
+
+    @Override
+    public String name() { return "worker " + base; }
+}
