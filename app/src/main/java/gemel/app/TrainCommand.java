@@ -119,9 +119,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stop-after", paramLabel = "STEPS", description = "Stop after this optimizer step, leaving a checkpoint for --resume.")
     Long stopAfter;
 
-    @Option(names = "--recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Recompute layer activations in the backward instead of keeping them (default: ${DEFAULT-VALUE}).")
-    boolean recompute;
+    @Mixin
+    RecomputeOption recompute;
 
     @Option(names = "--checkpoint-minutes", defaultValue = "30", paramLabel = "M",
             description = "Also write the checkpoint at the first optimizer step M minutes after the last one, so that a crash loses at "
@@ -202,7 +201,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Where the examples' gradients are computed: this machine, or the --workers (each checked to hold this model). */
     private GradientPool gradientPool(CausalLM lm, PrintStream progress) throws IOException {
-        InputGradients local = InputGradients.of(lm, recompute);
+        InputGradients local = InputGradients.of(lm, recompute.recompute);
         if (workers == null || workers.isEmpty()) return GradientPool.local(local);
         String identity = ModelIdentity.of(model);
         List<ExampleGradients> sources = new ArrayList<>();

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gemel worker}: one more machine for {@code gemel train --workers}. */
@@ -30,9 +31,8 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8081", description = "port to listen on, 0 for any free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "recompute layer activations in the backward instead of keeping them (default: ${DEFAULT-VALUE})")
-    boolean recompute;
+    @Mixin
+    RecomputeOption recompute;
 
     @Option(names = "--max-body", defaultValue = "536870912", description = "largest request in bytes (default: ${DEFAULT-VALUE})")
     long maxBody;
@@ -43,7 +43,7 @@ final class WorkerCommand implements Callable<Integer> {
     private void work() throws IOException {
         try (CausalLM lm = Decoders.load(HfConfig.load(model), Checkpoint.open(model))) {
             String identity = ModelIdentity.of(model);
-            try (GradientServer server = GradientServer.start(InputGradients.of(lm, recompute), lm.shape(), identity, host, port, maxBody, System.err)) {
+            try (GradientServer server = GradientServer.start(InputGradients.of(lm, recompute.recompute), lm.shape(), identity, host, port, maxBody, System.err)) {
                 CountDownLatch stopped = new CountDownLatch(1);
                 Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "gemel-worker-shutdown"));
                 System.out.println("gemel worker: " + lm.shape().architecture() + " (identity " + identity + ") on " + server.uri() + " (Ctrl-C to stop)");
