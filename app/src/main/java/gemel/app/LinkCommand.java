@@ -83,6 +83,7 @@ final class LinkCommand implements Callable<Integer> {
 
     // options that change how a run goes, not its results: a run may resume, and shards merge, across them
     static final Set<String> NOT_DECIDING = Set.of("--out", "--parallel", "--shard", "--json");
+    private static final int FILE_CHUNK = 1024; // mentions of an --out run whose images and demonstrations are held at once
 
     @Option(names = "--clip", description = "CLIP folder (config.json, preprocessor_config.json, weights): the mentions' images are then "
             + "image files, encoded here (the vision tower's pooled output); without it they are keys of --features")
@@ -104,7 +105,8 @@ final class LinkCommand implements Callable<Integer> {
                 linkToFile(session, mentions);
                 return;
             }
-            List<LinkResult> results = link(session, mentions, (i, r) -> {});
+            List<LinkResult> results = link(session, mentions, mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null,
+                    (i, r) -> {});
             for (int i = 0; i < results.size(); i++) print(mentions.get(i), results.get(i));
         }
     }
@@ -115,14 +117,19 @@ final class LinkCommand implements Callable<Integer> {
         BatchRun run = new BatchRun(RunSettings.of(spec, NOT_DECIDING), mentions.size(), part);
         try (ResultJournal journal = ResultJournal.beside(out, run, "mentions", System.err)) {
             int[] todo = IntStream.range(0, mentions.size()).filter(k -> part.holds(k) && !journal.has(k)).toArray();
-            link(session, Arrays.stream(todo).mapToObj(mentions::get).toList(), (i, r) -> {
-                ObjectNode line = JSON.createObjectNode().put("index", todo[i]).setAll(json(mentions.get(todo[i]), r));
-                try {
-                    journal.append(new ResultLine(todo[i], JSON.writeValueAsString(line), null));
-                } catch (JsonProcessingException e) {
-                    throw new IllegalStateException("the result of mention " + todo[i] + " cannot be written as JSON", e);
-                }
-            });
+            ProgressMeter progress = new ProgressMeter(System.err, "linking", todo.length);
+            // a chunk at a time: the image features and demonstrations of a million mentions would not fit in memory
+            for (int c0 = 0; c0 < todo.length; c0 += FILE_CHUNK) {
+                int[] chunk = Arrays.copyOfRange(todo, c0, Math.min(todo.length, c0 + FILE_CHUNK));
+                link(session, Arrays.stream(chunk).mapToObj(mentions::get).toList(), progress, (i, r) -> {
+                    ObjectNode line = JSON.createObjectNode().put("index", chunk[i]).setAll(json(mentions.get(chunk[i]), r));
+                    try {
+                        journal.append(new ResultLine(chunk[i], JSON.writeValueAsString(line), null));
+                    } catch (JsonProcessingException e) {
+                        throw new IllegalStateException("the result of mention " + chunk[i] + " cannot be written as JSON", e);
+                    }
+                });
+            }
             RunSummary summary = journal.finish(out);
             System.out.printf(Locale.ROOT, "linked %,d mentions%s; wrote %s and %s%n", summary.results(),
                     part.equals(Shard.WHOLE) ? "" : " (shard " + part + " of " + mentions.size() + ": 'gemel merge' joins the shards)",
@@ -130,16 +137,15 @@ final class LinkCommand implements Callable<Integer> {
         }
     }
 
-    /** Links {@code mentions}, telling {@code finished} of each result as it comes; results in order. */
-    private List<LinkResult> link(LinkSession session, List<Mention> mentions, Linker.Finished finished) throws IOException {
+    /** Links {@code mentions}, telling {@code finished} of each result as it comes and {@code progress} (may be null) of each done. */
+    private List<LinkResult> link(LinkSession session, List<Mention> mentions, ProgressMeter progress, Linker.Finished finished) throws IOException {
         List<float[]> images = new ArrayList<>(mentions.size());
         for (Mention m : mentions) images.add(image(session, m));
         List<List<Demonstration>> demos = session.demonstrations(mentions.stream().map(Mention::mention).toList());
         List<LinkQuery> queries = new ArrayList<>(mentions.size());
         for (int i = 0; i < mentions.size(); i++)
             queries.add(new LinkQuery(mentions.get(i).text(), mentions.get(i).mention(), images.get(i), demos.get(i)));
-        return session.linker().linkAll(queries, options.parallel,
-                mentions.size() > 1 ? new ProgressMeter(System.err, "linking", mentions.size()) : null, finished);
+        return session.linker().linkAll(queries, options.parallel, progress, finished);
     }
 
     /** The image feature of a mention: its file encoded with --clip, else its key in --features. */

@@ -376,6 +376,21 @@ class LinkCommandsTest {
         assertTrue(again.err().contains("resuming: 1 of the 5 mentions already linked") && again.err().contains("linking: 4/4"), again.err());
         assertEquals(Files.readString(whole), Files.readString(resumed));
 
+        // more mentions than one chunk of an --out run holds at once: each line still answers its own mention
+        Path many = dir.resolve("mentions-many.jsonl");
+        Files.writeString(many, lines.toString().repeat(206)); // 1,030 mentions
+        Path manyOut = dir.resolve("linked-many.jsonl");
+        Run chunked = run(with(common("link", "--demos", "0", "--input", many.toString()), "--out", manyOut.toString()));
+        assertEquals(0, chunked.code(), chunked.err());
+        List<JsonNode> five = jsonLines(run(common("link", "--demos", "0", "--input", input.toString(), "--json")).out());
+        List<JsonNode> linked = jsonLines(manyOut);
+        assertEquals(1030, linked.size());
+        for (int k = 0; k < linked.size(); k++) {
+            assertEquals(k, linked.get(k).get("index").asInt());
+            assertEquals(five.get(k % 5).get("mention"), linked.get(k).get("mention"), "line " + k);
+            assertSameBeams(five.get(k % 5), linked.get(k), 0);
+        }
+
         Run stray = run(common("link", "--demos", "0", "--text", "Paris at night", "--mention", "Paris", "--image", "q2", "--out", "x.jsonl"));
         assertEquals(1, stray.code());
         assertTrue(stray.err().contains("--out goes with --input"), stray.err());
