@@ -1,7 +1,7 @@
 package gemel.app;
 
 import gemel.app.worker.ModelIdentity;
-import gemel.app.worker.RemoteGradients;
+import gemel.app.worker.RemoteWorker;
 import gemel.data.KnowledgeBase;
 import gemel.data.MelExample;
 import gemel.demos.EmbeddingCache;
@@ -18,7 +18,9 @@ import gemel.link.DecodingOptions;
 import gemel.link.EntityNames;
 import gemel.link.EntityTree;
 import gemel.link.FeatureMapper;
+import gemel.link.NameSearch;
 import gemel.link.PromptBuilder;
+import gemel.link.SearchPool;
 import gemel.train.DevEvaluator;
 import gemel.train.ExampleGradients;
 import gemel.train.GradientPool;
@@ -160,16 +162,19 @@ public final class TrainCommand implements Callable<Integer> {
                 SentenceEncoder sentences = sentenceEncoder.open();
                 LinkingData data = LinkingData.of(trainSet, images, missing, sentences, new EmbeddingCache(out.resolve("cache")), progress);
                 PromptBuilder prompts = new PromptBuilder(tokenizer, imageTokens);
+                InputGradients local = InputGradients.of(lm, recompute.recompute);
+                List<RemoteWorker> remote = workers(lm, progress);
                 DevEvaluator evaluator = null;
                 LinkingData.Queries devQueries = null;
                 if (!devSet.isEmpty()) {
                     EntityTree tree = EntityNames.tree(tokenizer, knowledge.names(), lm.shape().bosTokenId(), lm.shape().eosTokenId(), progress);
-                    evaluator = new DevEvaluator(lm, tokenizer, tree, knowledge, DecodingOptions.reference(), data);
+                    evaluator = devSearches(new DevEvaluator(lm, tokenizer, tree, knowledge, DecodingOptions.reference(), data), remote,
+                            NameSearch.local(lm, tree), ModelIdentity.of(knowledge), progress);
                     devQueries = data.queries(devSet, demos);
                 }
                 DevEvaluator devEvaluator = evaluator;
                 LinkingData.Queries devData = devQueries;
-                GradientPool pool = gradientPool(lm, progress);
+                GradientPool pool = gradientPool(local, remote, progress);
                 MapperTrainer trainer = new MapperTrainer(lm, pool, data.trainingSet(prompts, demos),
                         devEvaluator == null ? null : m -> devEvaluator.evaluate(devData, m, true).accuracy(),
                         new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed,
@@ -199,17 +204,17 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** Where the examples' gradients are computed: this machine, or the --workers (each checked to hold this model). */
-    private GradientPool gradientPool(CausalLM lm, PrintStream progress) throws IOException {
-        InputGradients local = InputGradients.of(lm, recompute.recompute);
-        if (workers == null || workers.isEmpty()) return GradientPool.local(local);
+    /** Whether --workers names this machine too (or nothing, which means this machine alone). */
+    private boolean usesThisMachine() { return workers == null || workers.isEmpty() || workers.stream().anyMatch(w -> w.strip().equals("local")); }
+
+    /** The --workers on other machines, each checked to hold this model. */
+    private List<RemoteWorker> workers(CausalLM lm, PrintStream progress) throws IOException {
+        List<RemoteWorker> remote = new ArrayList<>();
+        if (workers == null) return remote;
         String identity = ModelIdentity.of(model);
-        List<ExampleGradients> sources = new ArrayList<>();
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         for (String w : workers) {
-            if (w.strip().equals("local")) {
-                sources.add(ExampleGradients.local(local));
-                continue;
-            }
+            if (w.strip().equals("local")) continue;
             URI uri;
             try {
                 uri = URI.create(w.strip());
@@ -218,15 +223,36 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
                 throw new IllegalArgumentException("--workers: '" + w + "' is neither 'local' nor a URL like http://host:8081");
-            RemoteGradients worker = RemoteGradients.connect(uri, identity, lm.shape().inputWidth());
-            int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            RemoteWorker worker = RemoteWorker.connect(uri, identity, lm.shape().inputWidth());
             if (worker.vectorBits() != bits)
                 progress.printf(Locale.ROOT, "note: %s computes with %d-bit vectors, this machine with %d: its gradients differ from this "
                         + "machine's in their last bits, so the mapper will not be the one machine's bit for bit%n", worker.name(), worker.vectorBits(), bits);
-            sources.add(worker);
+            remote.add(worker);
         }
-        progress.printf(Locale.ROOT, "gradients on %d machines: %s%n", sources.size(),
-                String.join(", ", sources.stream().map(ExampleGradients::name).toList()));
+        return remote;
+    }
+
+    /** Where the examples' gradients are computed: this machine alone, or the workers (and this machine if named). */
+    private GradientPool gradientPool(InputGradients local, List<RemoteWorker> remote, PrintStream progress) {
+        if (remote.isEmpty()) return GradientPool.local(local);
+        List<ExampleGradients> sources = new ArrayList<>();
+        if (usesThisMachine()) sources.add(ExampleGradients.local(local));
+        sources.addAll(remote);
+        progress.printf(Locale.ROOT, "gradients on %d machines: %s%n", sources.size(), String.join(", ", sources.stream().map(ExampleGradients::name).toList()));
         return new GradientPool(sources, progress);
+    }
+
+    /** The evaluator with its beam searches on the workers that hold this knowledge base (and this machine if named). */
+    private DevEvaluator devSearches(DevEvaluator evaluator, List<RemoteWorker> remote, NameSearch local, String knowledgeBase, PrintStream progress) {
+        List<NameSearch> searches = new ArrayList<>();
+        for (RemoteWorker w : remote) {
+            if (knowledgeBase.equals(w.knowledgeBase())) searches.add(w);
+            else progress.printf(Locale.ROOT, "note: %s %s, so dev accuracy does not search on it (start it with --kb %s)%n", w.name(),
+                    w.knowledgeBase() == null ? "has no knowledge base" : "holds another knowledge base", kb);
+        }
+        if (searches.isEmpty()) return evaluator;
+        if (usesThisMachine()) searches.add(0, local);
+        progress.printf(Locale.ROOT, "dev searches on %d machines: %s%n", searches.size(), String.join(", ", searches.stream().map(NameSearch::name).toList()));
+        return evaluator.searchingOn(new SearchPool(searches, progress));
     }
 }

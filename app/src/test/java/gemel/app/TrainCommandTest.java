@@ -1,18 +1,27 @@
 package gemel.app;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import gemel.app.worker.GradientServer;
+import gemel.app.worker.RemoteWorker;
+import gemel.app.worker.WorkerServer;
 import gemel.app.worker.ModelIdentity;
+import gemel.data.KnowledgeBase;
 import gemel.engine.config.HfConfig;
+import gemel.engine.generate.Hypothesis;
 import gemel.engine.grad.InputGradients;
 import gemel.engine.io.Checkpoint;
 import gemel.engine.io.SafetensorsFile;
 import gemel.engine.model.CausalLM;
 import gemel.engine.model.Decoders;
+import gemel.engine.tokenizer.Tokenizer;
+import gemel.link.DecodingOptions;
+import gemel.link.EntityNames;
+import gemel.link.EntityTree;
+import gemel.link.NameSearch;
 import gemel.synth.ByteLevelBpeTrainer;
 import gemel.synth.SyntheticBenchmark;
 import gemel.synth.TinyOptWriter;
@@ -29,6 +38,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,39 +103,69 @@ class TrainCommandTest {
             for (Path file : files.toList()) Files.copy(file, copy.resolve(file.getFileName()));
         }
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        try (CausalLM lm = Decoders.load(HfConfig.load(copy), Checkpoint.open(copy));
-             GradientServer a = GradientServer.start(InputGradients.of(lm, true), lm.shape(), ModelIdentity.of(copy), "127.0.0.1", 0, 1 << 26, quiet);
-             GradientServer b = GradientServer.start(InputGradients.of(lm, false), lm.shape(), ModelIdentity.of(copy), "127.0.0.1", 0, 1 << 26, quiet);
-             FailingWorker failing = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth())) {
-            // three machines at once; then a worker that fails beside one that works, so that it surely gets an example
-            String[][] runs = {{"spread", a.uri() + ",local," + b.uri()}, {"failover", failing.uri() + "," + b.uri()}};
-            for (String[] run : runs) {
-                PrintStream err = System.err;
-                ByteArrayOutputStream progress = new ByteArrayOutputStream();
-                ForwardCommandTest.Run spread;
-                try {
-                    System.setErr(new PrintStream(progress, true, StandardCharsets.UTF_8)); // where training reports its progress
-                    spread = train(f, tmp.resolve(run[0]), "--workers", run[1]);
-                } finally {
-                    System.setErr(err);
-                }
-                String log = progress.toString(StandardCharsets.UTF_8);
-                assertEquals(0, spread.code(), spread.err() + log);
-                assertTrue(log.contains("gradients on " + run[1].split(",").length + " machines"), log);
-                if (run[0].equals("failover")) assertTrue(log.contains("dropped worker " + failing.uri() + " (HTTP 500: out of memory); 1 left"), log);
-                // the last mapper and the optimizer's moments (the mapper written is the best by dev accuracy, here the first)
-                try (SafetensorsFile one = SafetensorsFile.open(tmp.resolve("alone/checkpoint.safetensors"));
-                     SafetensorsFile many = SafetensorsFile.open(tmp.resolve(run[0]).resolve("checkpoint.safetensors"))) {
-                    for (String tensor : List.of("mapper.weight", "mapper.bias", "adam.m.weight", "adam.v.weight"))
-                        assertTrue(Arrays.equals(one.tensor(tensor).toFloats(), many.tensor(tensor).toFloats()), run[0] + ": " + tensor + " as on one machine");
-                }
-                assertEquals(MetricsLog.read(tmp.resolve("alone/metrics.jsonl")), MetricsLog.read(tmp.resolve(run[0]).resolve("metrics.jsonl")), run[0]);
+        KnowledgeBase knowledge = KnowledgeBase.read(f.kb());
+        try (CausalLM lm = Decoders.load(HfConfig.load(copy), Checkpoint.open(copy))) {
+            EntityTree tree = EntityNames.tree(Tokenizer.load(copy), knowledge.names(), lm.shape().bosTokenId(), lm.shape().eosTokenId(), null);
+            NameSearch here = NameSearch.local(lm, tree);
+            // a: gradients and the dev searches over the knowledge base; b: gradients only
+            try (WorkerServer a = WorkerServer.start(InputGradients.of(lm, true), lm.shape(), ModelIdentity.of(copy), here, ModelIdentity.of(knowledge),
+                         "127.0.0.1", 0, 1 << 26, quiet);
+                 WorkerServer b = WorkerServer.start(InputGradients.of(lm, false), lm.shape(), ModelIdentity.of(copy), null, null, "127.0.0.1", 0, 1 << 26, quiet);
+                 FailingWorker failing = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth())) {
+                workersAnswerAsThisMachine(lm, here, a, copy);
+                trainOn(f, a, b, failing);
             }
         }
         try (FailingWorker other = new FailingWorker("0123456789abcdef01234567", 16)) {
             ForwardCommandTest.Run refused = train(f, tmp.resolve("refused"), "--workers", other.uri().toString());
             assertEquals(1, refused.code());
             assertTrue(refused.err().contains("holds another model"), refused.err());
+        }
+    }
+
+    /** A worker's beam search over a prompt gives this machine's hypotheses, bit for bit. */
+    private static void workersAnswerAsThisMachine(CausalLM lm, NameSearch here, WorkerServer a, Path model) throws IOException {
+        RemoteWorker remote = RemoteWorker.connect(a.uri(), ModelIdentity.of(model), lm.shape().inputWidth());
+        float[] prompt = new float[9 * lm.shape().inputWidth()];
+        Random r = new Random(5);
+        for (int i = 0; i < prompt.length; i++) prompt[i] = (float) r.nextGaussian();
+        DecodingOptions d = new DecodingOptions(3, 6, 1.0, true, 3);
+        List<Hypothesis> there = remote.search(prompt, 9, d), local = here.search(prompt, 9, d);
+        assertEquals(local.size(), there.size());
+        for (int i = 0; i < local.size(); i++) {
+            assertArrayEquals(local.get(i).tokens(), there.get(i).tokens());
+            assertEquals(Double.doubleToLongBits(local.get(i).score()), Double.doubleToLongBits(there.get(i).score()));
+            assertEquals(local.get(i).ended(), there.get(i).ended());
+        }
+    }
+
+    /** Training on a, this machine and b, then on a failing worker and b: each time the run of this machine alone. */
+    private void trainOn(SyntheticBenchmark.BenchmarkFiles f, WorkerServer a, WorkerServer b, FailingWorker failing) throws Exception {
+        // three machines at once; then a worker that fails beside one that works, so that it surely gets an example
+        String[][] runs = {{"spread", a.uri() + ",local," + b.uri()}, {"failover", failing.uri() + "," + b.uri()}};
+        for (String[] run : runs) {
+            PrintStream err = System.err;
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+            ForwardCommandTest.Run spread;
+            try {
+                System.setErr(new PrintStream(progress, true, StandardCharsets.UTF_8)); // where training reports its progress
+                spread = train(f, tmp.resolve(run[0]), "--workers", run[1]);
+            } finally {
+                System.setErr(err);
+            }
+            String log = progress.toString(StandardCharsets.UTF_8);
+            assertEquals(0, spread.code(), spread.err() + log);
+            assertTrue(log.contains("gradients on " + run[1].split(",").length + " machines"), log);
+            if (run[0].equals("spread"))
+                assertTrue(log.contains("dev searches on 2 machines: this machine, worker " + a.uri()) && log.contains("worker " + b.uri() + " has no knowledge base"), log);
+            if (run[0].equals("failover")) assertTrue(log.contains("dropped worker " + failing.uri() + " (HTTP 500: out of memory); 1 left"), log);
+            // the last mapper and the optimizer's moments (the mapper written is the best by dev accuracy, here the first)
+            try (SafetensorsFile one = SafetensorsFile.open(tmp.resolve("alone/checkpoint.safetensors"));
+                 SafetensorsFile many = SafetensorsFile.open(tmp.resolve(run[0]).resolve("checkpoint.safetensors"))) {
+                for (String tensor : List.of("mapper.weight", "mapper.bias", "adam.m.weight", "adam.v.weight"))
+                    assertTrue(Arrays.equals(one.tensor(tensor).toFloats(), many.tensor(tensor).toFloats()), run[0] + ": " + tensor + " as on one machine");
+            }
+            assertEquals(MetricsLog.read(tmp.resolve("alone/metrics.jsonl")), MetricsLog.read(tmp.resolve(run[0]).resolve("metrics.jsonl")), run[0]);
         }
     }
 

@@ -3,10 +3,11 @@ package gemel.link;
 import gemel.data.KbEntity;
 import gemel.data.KnowledgeBase;
 import gemel.demos.ProgressMeter;
-import gemel.engine.generate.BeamSearch;
 import gemel.engine.generate.Hypothesis;
 import gemel.engine.model.CausalLM;
 import gemel.engine.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -32,10 +33,15 @@ public final class Linker {
     private final Map<String, List<String>> idsByName;
     private final LinkerSettings settings;
     private final PromptBuilder prompts;
-    private final BeamSearch search;
+    private final NameSearch search;
 
     public Linker(CausalLM model, Tokenizer tokenizer, FeatureMapper mapper, EntityTree tree, Map<String, List<String>> idsByName,
                   LinkerSettings settings) {
+        this(model, tokenizer, mapper, tree, idsByName, settings, NameSearch.local(model, tree));
+    }
+
+    private Linker(CausalLM model, Tokenizer tokenizer, FeatureMapper mapper, EntityTree tree, Map<String, List<String>> idsByName,
+                   LinkerSettings settings, NameSearch search) {
         mapper.requireFits(model.shape(), "given to the linker");
         if (tree.startToken() != model.shape().bosTokenId())
             throw new IllegalArgumentException("the entity tree starts at token " + tree.startToken() + " but " + model.shape().architecture()
@@ -47,9 +53,11 @@ public final class Linker {
         this.idsByName = Map.copyOf(idsByName);
         this.settings = settings;
         this.prompts = new PromptBuilder(tokenizer, mapper.tokens());
-        DecodingOptions d = settings.decoding();
-        this.search = new BeamSearch(d.numBeams(), d.maxNewTokens(), d.lengthPenalty());
+        this.search = search;
     }
+
+    /** This linker with its beam searches run by {@code search} (workers on other machines holding the same model and tree). */
+    public Linker searchingWith(NameSearch search) { return new Linker(model, tokenizer, mapper, tree, idsByName, settings, search); }
 
     /** A linker over the names of {@code kb}: a generated name links to every entity of that name, in KB order. */
     public static Linker forKnowledgeBase(CausalLM model, Tokenizer tokenizer, FeatureMapper mapper, EntityTree tree, KnowledgeBase kb,
@@ -86,9 +94,12 @@ public final class Linker {
 
     private LinkResult link(Prompt prompt) {
         float[] embeddings = prompt.embeddings(model, mapper);
-        DecodingOptions d = settings.decoding();
-        List<Hypothesis> found = search.run(model, embeddings, prompt.length(), model.shape().bosTokenId(), model.shape().eosTokenId(),
-                d.constrained() ? tree::allowedNext : null, d.keep());
+        List<Hypothesis> found;
+        try {
+            found = search.search(embeddings, prompt.length(), settings.decoding());
+        } catch (IOException e) {
+            throw new UncheckedIOException(search.name() + ": " + e.getMessage(), e);
+        }
         List<LinkedEntity> beams = new ArrayList<>(found.size());
         for (Hypothesis h : found) {
             String text = tokenizer.decode(h.tokens(), true);

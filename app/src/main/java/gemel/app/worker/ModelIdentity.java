@@ -1,5 +1,6 @@
 package gemel.app.worker;
 
+import gemel.data.KnowledgeBase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,7 +13,7 @@ import java.util.stream.Stream;
 /**
  * Which model a folder holds, as a trainer and its workers compare them: a SHA-256 of its config.json and of the names
  * and sizes of its weight files (not their bytes, which would take minutes to read at 7B), so that copies of one
- * checkpoint on several machines match wherever they are.
+ * checkpoint on several machines match wherever they are; and which names a knowledge base holds.
  */
 public final class ModelIdentity {
     private ModelIdentity() {}
@@ -26,6 +27,17 @@ public final class ModelIdentity {
                     if (f.getFileName().toString().matches(".*\\.(safetensors|bin)"))
                         sha.update((f.getFileName() + ":" + Files.size(f) + ";").getBytes(StandardCharsets.UTF_8));
             }
+            return HexFormat.of().formatHex(sha.digest(), 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Which names a knowledge base holds, in order: what a worker's entity tree is built from. */
+    public static String of(KnowledgeBase kb) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String name : kb.names()) sha.update((name + "\n").getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(), 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

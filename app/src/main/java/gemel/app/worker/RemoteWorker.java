@@ -2,7 +2,11 @@ package gemel.app.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import gemel.data.KnowledgeBase;
+import gemel.engine.generate.Hypothesis;
 import gemel.engine.grad.InputGradients;
+import gemel.link.DecodingOptions;
+import gemel.link.NameSearch;
 import gemel.train.ExampleGradients;
 import java.io.IOException;
 import java.net.URI;
@@ -11,31 +15,37 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * A {@code gemel worker} on another machine as a source of gradients. A worker that cannot be reached, or fails
- * inside (HTTP 5xx), is an I/O error, so that the trainer's {@link gemel.train.GradientPool} gives its example to
- * another; a request it refuses (4xx) is this trainer's error and ends the step.
+ * A {@code gemel worker} on another machine, as a source of gradients and, when it holds the knowledge base, of beam
+ * searches. A worker that cannot be reached, or fails inside (HTTP 5xx), is an I/O error, so that the trainer's pools
+ * ({@link gemel.train.GradientPool}, {@link gemel.link.SearchPool}) give its work to another; a request it refuses (4xx)
+ * is this trainer's error and ends the step.
  */
-public final class RemoteGradients implements ExampleGradients {
+public final class RemoteWorker implements ExampleGradients, NameSearch {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private int vectorBits;
+    private String knowledgeBase;
 
-    private RemoteGradients(URI base) {
+    private RemoteWorker(URI base) {
         this.base = base;
     }
 
     /** The width of the vectors the worker computes with: sums of other widths differ in their last bits. */
     public int vectorBits() { return vectorBits; }
 
+    /** Which knowledge base the worker searches over ({@link ModelIdentity#of(KnowledgeBase)}), or null for none. */
+    public String knowledgeBase() { return knowledgeBase; }
+
     /**
      * The worker at {@code base} (http://host:port), once it says it holds the model of identity {@code identity} and
      * inputs of {@code inputWidth} values; a worker of another model, or none there, is an error naming it.
      */
-    public static RemoteGradients connect(URI base, String identity, int inputWidth) throws IOException {
-        RemoteGradients worker = new RemoteGradients(base);
+    public static RemoteWorker connect(URI base, String identity, int inputWidth) throws IOException {
+        RemoteWorker worker = new RemoteWorker(base);
         JsonNode model;
         try {
             HttpResponse<String> r = worker.client.send(HttpRequest.newBuilder(base.resolve("/v1/model")).GET().build(),
@@ -52,14 +62,24 @@ public final class RemoteGradients implements ExampleGradients {
             throw new IllegalArgumentException("worker " + base + " holds another model (" + model.path("architecture").asText() + ", identity "
                     + model.path("identity").asText() + "; this one: " + identity + "): give every worker the same checkpoint");
         worker.vectorBits = model.path("vector_bits").asInt();
+        worker.knowledgeBase = model.path("kb").isTextual() ? model.path("kb").asText() : null;
         return worker;
     }
 
     @Override
     public InputGradients.Result compute(float[] embeds, int tokens, int[] labels) throws IOException {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/gradients"))
-                .header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(GradientWire.request(embeds, tokens, labels))).build();
+        return WorkerWire.readAnswer(post("/v1/gradients", WorkerWire.request(embeds, tokens, labels)), embeds.length);
+    }
+
+    @Override
+    public List<Hypothesis> search(float[] embeddings, int promptLength, DecodingOptions decoding) throws IOException {
+        return WorkerWire.readHypotheses(post("/v1/search", WorkerWire.search(embeddings, promptLength, decoding)));
+    }
+
+    /** The answer's body: a 5xx or no answer is an I/O error (the machine's), another refusal an IllegalStateException. */
+    private byte[] post(String path, byte[] body) throws IOException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<byte[]> r;
         try {
             r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -70,7 +90,7 @@ public final class RemoteGradients implements ExampleGradients {
         if (r.statusCode() >= 500) throw new IOException("HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
         if (r.statusCode() != 200)
             throw new IllegalStateException("refused the request (HTTP " + r.statusCode() + "): " + new String(r.body(), StandardCharsets.UTF_8));
-        return GradientWire.readAnswer(r.body(), embeds.length);
+        return r.body();
     }
 
     @Override
