@@ -473,6 +473,9 @@ class LinkCommandsTest {
         Run unwritable = run(common("eval", "--data", data.toString(), "--demos", "0", "--out", notAFolder.resolve("p.jsonl").toString()));
         assertEquals(1, unwritable.code());
         assertTrue(unwritable.err().contains("gemel eval: cannot write " + notAFolder.resolve("p.jsonl")), unwritable.err());
+        Run noFolder = run(common("eval", "--data", data.toString(), "--demos", "0", "--out", dir.resolve("no/such/folder/p.jsonl").toString()));
+        assertEquals(1, noFolder.code());
+        assertTrue(noFolder.err().contains("p.jsonl.partial: its folder does not exist"), noFolder.err());
 
         Path index = dir.resolve("index-d");
         Path smallKb = dir.resolve("small-kb.txt");

@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
@@ -48,8 +49,10 @@ public final class ResultJournal implements AutoCloseable {
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new IOException("cannot write " + file + ": its folder does not exist", e);
         } catch (FileSystemException e) {
-            throw new IOException("cannot write " + file + ": " + e.getReason(), e);
+            throw new IOException("cannot write " + file + ": " + (e.getReason() != null ? e.getReason() : e.toString()), e);
         }
         try {
             ResultJournal journal = new ResultJournal(file, run, channel);

@@ -56,7 +56,7 @@ public final class RemoteWorker implements ExampleGradients, NameSearch {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } catch (IOException e) {
-            throw new IOException("worker " + base + " does not answer as a gemel worker: " + e.getMessage(), e);
+            throw new IOException("worker " + base + " does not answer as a gemel worker: " + reason(e), e);
         }
         if (!identity.equals(model.path("identity").asText()) || model.path("input_width").asInt() != inputWidth)
             throw new IllegalArgumentException("worker " + base + " holds another model (" + model.path("architecture").asText() + ", identity "
@@ -86,6 +86,8 @@ public final class RemoteWorker implements ExampleGradients, NameSearch {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
+        } catch (IOException e) {
+            throw new IOException(reason(e), e);
         }
         if (r.statusCode() >= 500) throw new IOException("HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
         if (r.statusCode() != 200)
@@ -95,4 +97,9 @@ public final class RemoteWorker implements ExampleGradients, NameSearch {
 
     @Override
     public String name() { return "worker " + base; }
+
+    /** What went wrong, for a log line: some I/O errors (a refused connection) carry no message. */
+    private static String reason(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName() + (e.getCause() != null ? ": " + e.getCause() : "");
+    }
 }
