@@ -135,6 +135,10 @@ public final class TrainCommand implements Callable<Integer> {
                     + "machine; a worker lost is dropped and its example goes to another.")
     List<String> workers;
 
+    @Option(names = "--worker-timeout-minutes", defaultValue = "60", paramLabel = "M",
+            description = "A worker that has not answered a request within M minutes is taken for lost (default: ${DEFAULT-VALUE}).")
+    double workerTimeoutMinutes;
+
     @Option(names = "--missing-features", defaultValue = "FAIL", paramLabel = "POLICY",
             description = "Mentions whose image has no feature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     MissingFeaturePolicy missing;
@@ -223,7 +227,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
                 throw new IllegalArgumentException("--workers: '" + w + "' is neither 'local' nor a URL like http://host:8081");
-            RemoteWorker worker = RemoteWorker.connect(uri, identity, lm.shape().inputWidth());
+            RemoteWorker worker = RemoteWorker.connect(uri, identity, lm.shape().inputWidth(), Duration.ofMillis(Math.round(workerTimeoutMinutes * 60_000)));
             if (worker.vectorBits() != bits)
                 progress.printf(Locale.ROOT, "note: %s computes with %d-bit vectors, this machine with %d: its gradients differ from this "
                         + "machine's in their last bits, so the mapper will not be the one machine's bit for bit%n", worker.name(), worker.vectorBits(), bits);

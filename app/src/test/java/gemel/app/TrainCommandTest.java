@@ -35,10 +35,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,12 +114,13 @@ class TrainCommandTest {
             try (WorkerServer a = WorkerServer.start(InputGradients.of(lm, true), lm.shape(), ModelIdentity.of(copy), here, ModelIdentity.of(knowledge),
                          "127.0.0.1", 0, 1 << 26, quiet);
                  WorkerServer b = WorkerServer.start(InputGradients.of(lm, false), lm.shape(), ModelIdentity.of(copy), null, null, "127.0.0.1", 0, 1 << 26, quiet);
-                 FailingWorker failing = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth())) {
+                 FailingWorker failing = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth(), 0);
+                 FailingWorker stuck = new FailingWorker(ModelIdentity.of(copy), lm.shape().inputWidth(), 10_000)) {
                 workersAnswerAsThisMachine(lm, here, a, copy);
-                trainOn(f, a, b, failing);
+                trainOn(f, a, b, failing, stuck);
             }
         }
-        try (FailingWorker other = new FailingWorker("0123456789abcdef01234567", 16)) {
+        try (FailingWorker other = new FailingWorker("0123456789abcdef01234567", 16, 0)) {
             ForwardCommandTest.Run refused = train(f, tmp.resolve("refused"), "--workers", other.uri().toString());
             assertEquals(1, refused.code());
             assertTrue(refused.err().contains("holds another model"), refused.err());
@@ -125,7 +129,7 @@ class TrainCommandTest {
 
     /** A worker's beam search over a prompt gives this machine's hypotheses, bit for bit. */
     private static void workersAnswerAsThisMachine(CausalLM lm, NameSearch here, WorkerServer a, Path model) throws IOException {
-        RemoteWorker remote = RemoteWorker.connect(a.uri(), ModelIdentity.of(model), lm.shape().inputWidth());
+        RemoteWorker remote = RemoteWorker.connect(a.uri(), ModelIdentity.of(model), lm.shape().inputWidth(), Duration.ofMinutes(1));
         float[] prompt = new float[9 * lm.shape().inputWidth()];
         Random r = new Random(5);
         for (int i = 0; i < prompt.length; i++) prompt[i] = (float) r.nextGaussian();
@@ -139,17 +143,20 @@ class TrainCommandTest {
         }
     }
 
-    /** Training on a, this machine and b, then on a failing worker and b: each time the run of this machine alone. */
-    private void trainOn(SyntheticBenchmark.BenchmarkFiles f, WorkerServer a, WorkerServer b, FailingWorker failing) throws Exception {
-        // three machines at once; then a worker that fails beside one that works, so that it surely gets an example
-        String[][] runs = {{"spread", a.uri() + ",local," + b.uri()}, {"failover", failing.uri() + "," + b.uri()}};
+    /**
+     * Training on a, this machine and b; on a failing worker and b; on a stuck worker (past a timeout of 0.6 s) and b:
+     * each time the run of this machine alone.
+     */
+    private void trainOn(SyntheticBenchmark.BenchmarkFiles f, WorkerServer a, WorkerServer b, FailingWorker failing, FailingWorker stuck) throws Exception {
+        // a worker that fails goes beside one that works, so that it surely gets an example
+        String[][] runs = {{"spread", a.uri() + ",local," + b.uri()}, {"failover", failing.uri() + "," + b.uri()}, {"stuck", stuck.uri() + "," + b.uri()}};
         for (String[] run : runs) {
             PrintStream err = System.err;
             ByteArrayOutputStream progress = new ByteArrayOutputStream();
             ForwardCommandTest.Run spread;
             try {
                 System.setErr(new PrintStream(progress, true, StandardCharsets.UTF_8)); // where training reports its progress
-                spread = train(f, tmp.resolve(run[0]), "--workers", run[1]);
+                spread = train(f, tmp.resolve(run[0]), "--workers", run[1], "--worker-timeout-minutes", "0.01");
             } finally {
                 System.setErr(err);
             }
@@ -159,6 +166,7 @@ class TrainCommandTest {
             if (run[0].equals("spread"))
                 assertTrue(log.contains("dev searches on 2 machines: this machine, worker " + a.uri()) && log.contains("worker " + b.uri() + " has no knowledge base"), log);
             if (run[0].equals("failover")) assertTrue(log.contains("dropped worker " + failing.uri() + " (HTTP 500: out of memory); 1 left"), log);
+            if (run[0].equals("stuck")) assertTrue(log.contains("dropped worker " + stuck.uri() + " (request timed out); 1 left"), log);
             // the last mapper and the optimizer's moments (the mapper written is the best by dev accuracy, here the first)
             try (SafetensorsFile one = SafetensorsFile.open(tmp.resolve("alone/checkpoint.safetensors"));
                  SafetensorsFile many = SafetensorsFile.open(tmp.resolve(run[0]).resolve("checkpoint.safetensors"))) {
@@ -169,19 +177,28 @@ class TrainCommandTest {
         }
     }
 
-    /** A worker that says it holds a model but fails every request inside (HTTP 500), as one that runs out of memory. */
+    /**
+     * A worker that says it holds a model but fails every request inside (HTTP 500), as one that runs out of memory,
+     * after {@code delayMillis} (a stuck one, when that is past the trainer's timeout).
+     */
     private static final class FailingWorker implements AutoCloseable {
         private final HttpServer server;
 
-        FailingWorker(String identity, int inputWidth) throws IOException {
+        FailingWorker(String identity, int inputWidth, long delayMillis) throws IOException {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
             byte[] model = ("{\"identity\": \"" + identity + "\", \"architecture\": \"OPTForCausalLM\", \"input_width\": " + inputWidth + "}")
                     .getBytes(StandardCharsets.UTF_8);
             server.createContext("/v1/model", ex -> answer(ex, 200, model));
             server.createContext("/v1/gradients", ex -> {
                 ex.getRequestBody().readAllBytes();
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 answer(ex, 500, "out of memory".getBytes(StandardCharsets.UTF_8));
             });
+            server.setExecutor(Executors.newCachedThreadPool());
             server.start();
         }
 
@@ -195,7 +212,10 @@ class TrainCommandTest {
         }
 
         @Override
-        public void close() { server.stop(0); }
+        public void close() {
+            server.stop(0);
+            ((ExecutorService) server.getExecutor()).shutdownNow();
+        }
     }
 
     @Test

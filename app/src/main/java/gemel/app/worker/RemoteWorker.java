@@ -26,12 +26,14 @@ import java.util.List;
 public final class RemoteWorker implements ExampleGradients, NameSearch {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
+    private final Duration timeout;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private int vectorBits;
     private String knowledgeBase;
 
-    private RemoteWorker(URI base) {
+    private RemoteWorker(URI base, Duration timeout) {
         this.base = base;
+        this.timeout = timeout;
     }
 
     /** The width of the vectors the worker computes with: sums of other widths differ in their last bits. */
@@ -42,10 +44,11 @@ public final class RemoteWorker implements ExampleGradients, NameSearch {
 
     /**
      * The worker at {@code base} (http://host:port), once it says it holds the model of identity {@code identity} and
-     * inputs of {@code inputWidth} values; a worker of another model, or none there, is an error naming it.
+     * inputs of {@code inputWidth} values; a worker of another model, or none there, is an error naming it. A request
+     * not answered within {@code timeout} (a worker stuck rather than gone) is an I/O error, as a lost worker's.
      */
-    public static RemoteWorker connect(URI base, String identity, int inputWidth) throws IOException {
-        RemoteWorker worker = new RemoteWorker(base);
+    public static RemoteWorker connect(URI base, String identity, int inputWidth, Duration timeout) throws IOException {
+        RemoteWorker worker = new RemoteWorker(base, timeout);
         JsonNode model;
         try {
             HttpResponse<String> r = worker.client.send(HttpRequest.newBuilder(base.resolve("/v1/model")).GET().build(),
@@ -78,7 +81,7 @@ public final class RemoteWorker implements ExampleGradients, NameSearch {
 
     /** The answer's body: a 5xx or no answer is an I/O error (the machine's), another refusal an IllegalStateException. */
     private byte[] post(String path, byte[] body) throws IOException {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/octet-stream")
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/octet-stream").timeout(timeout)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<byte[]> r;
         try {
