@@ -182,7 +182,7 @@ public final class TrainCommand implements Callable<Integer> {
                 MapperTrainer trainer = new MapperTrainer(lm, pool, data.trainingSet(prompts, demos),
                         devEvaluator == null ? null : m -> devEvaluator.evaluate(devData, m, true).accuracy(),
                         new MapperTrainer.Settings(epochs, lr, weightDecay, eps, clip, gradAccum, warmup, evalEvery, seed,
-                                Duration.ofMillis(Math.round(checkpointMinutes * 60_000))), progress);
+                                minutes(checkpointMinutes)), progress);
                 progress.printf(Locale.ROOT, "training on %d mentions (%d demonstrations each), %d optimizer steps; dev: %d mentions%n",
                         data.train().size(), demos, trainer.totalSteps(), devSet.size());
                 FeatureMapper mapper = FeatureMapper.initial(lm.shape(), data.dimClip(), imageTokens, seed);
@@ -215,6 +215,8 @@ public final class TrainCommand implements Callable<Integer> {
     private List<RemoteWorker> workers(CausalLM lm, PrintStream progress) throws IOException {
         List<RemoteWorker> remote = new ArrayList<>();
         if (workers == null) return remote;
+        if (!(workerTimeoutMinutes > 0)) throw new IllegalArgumentException("--worker-timeout-minutes must be positive, got " + workerTimeoutMinutes);
+        Duration timeout = minutes(workerTimeoutMinutes);
         String identity = ModelIdentity.of(model);
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         for (String w : workers) {
@@ -227,7 +229,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
                 throw new IllegalArgumentException("--workers: '" + w + "' is neither 'local' nor a URL like http://host:8081");
-            RemoteWorker worker = RemoteWorker.connect(uri, identity, lm.shape().inputWidth(), Duration.ofMillis(Math.round(workerTimeoutMinutes * 60_000)));
+            RemoteWorker worker = RemoteWorker.connect(uri, identity, lm.shape().inputWidth(), timeout);
             if (worker.vectorBits() != bits)
                 progress.printf(Locale.ROOT, "note: %s computes with %d-bit vectors, this machine with %d: its gradients differ from this "
                         + "machine's in their last bits, so the mapper will not be the one machine's bit for bit%n", worker.name(), worker.vectorBits(), bits);
@@ -259,4 +261,6 @@ public final class TrainCommand implements Callable<Integer> {
         progress.printf(Locale.ROOT, "dev searches on %d machines: %s%n", searches.size(), String.join(", ", searches.stream().map(NameSearch::name).toList()));
         return evaluator.searchingOn(new SearchPool(searches, progress));
     }
+
+    private static Duration minutes(double m) { return Duration.ofMillis(Math.round(m * 60_000)); }
 }
