@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
  * The examples of one optimizer step computed by several {@link ExampleGradients} at once, each taking the next example
@@ -22,8 +23,13 @@ public final class GradientPool implements AutoCloseable {
     private final PrintStream log;
     private final ExecutorService threads;
 
-    /** One example of a step: its embeddings [tokens, width] and labels. */
-    public record Example(float[] embeds, int tokens, int[] labels) {}
+    /**
+     * One example of a step: its embeddings [tokens, width], made when a source takes it (a step's sixteen at once would
+     * hold 400 MB at OPT-6.7B), and its labels.
+     */
+    public record Example(Supplier<float[]> embeddings, int tokens, int[] labels) {
+        float[] embeds() { return embeddings.get(); }
+    }
 
     public GradientPool(List<ExampleGradients> sources, PrintStream log) {
         if (sources.isEmpty()) throw new IllegalArgumentException("no machine to compute gradients on");

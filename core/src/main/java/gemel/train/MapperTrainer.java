@@ -217,7 +217,7 @@ public final class MapperTrainer {
         for (int i = 0; i < examples.size(); i++) {
             Prompt example = examples.get(i);
             if (example.labels() == null) throw new IllegalArgumentException("training example " + indices.get(i) + " has no labels");
-            inputs.add(new GradientPool.Example(example.embeddings(model, mapper), example.length(), example.labels()));
+            inputs.add(new GradientPool.Example(() -> example.embeddings(model, mapper), example.length(), example.labels()));
         }
         return inputs;
     }

@@ -61,7 +61,10 @@ class GradientPoolTest {
 
     private static List<GradientPool.Example> examples(int n) {
         List<GradientPool.Example> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) out.add(new GradientPool.Example(new float[] {i}, 1, new int[] {-100}));
+        for (int i = 0; i < n; i++) {
+            float[] embeds = {i};
+            out.add(new GradientPool.Example(() -> embeds, 1, new int[] {-100}));
+        }
         return out;
     }
 

@@ -19,28 +19,28 @@ public final class ModelIdentity {
     private ModelIdentity() {}
 
     public static String of(Path model) throws IOException {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(Files.readAllBytes(model.resolve("config.json")));
-            try (Stream<Path> files = Files.list(model)) {
-                for (Path f : files.sorted().toList())
-                    if (f.getFileName().toString().matches(".*\\.(safetensors|bin)"))
-                        sha.update((f.getFileName() + ":" + Files.size(f) + ";").getBytes(StandardCharsets.UTF_8));
-            }
-            return HexFormat.of().formatHex(sha.digest(), 0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        MessageDigest sha = sha256();
+        sha.update(Files.readAllBytes(model.resolve("config.json")));
+        try (Stream<Path> files = Files.list(model)) {
+            for (Path f : files.sorted().toList())
+                if (f.getFileName().toString().matches(".*\\.(safetensors|bin)"))
+                    sha.update((f.getFileName() + ":" + Files.size(f) + ";").getBytes(StandardCharsets.UTF_8));
         }
+        return HexFormat.of().formatHex(sha.digest(), 0, 12);
     }
 
     /** Which names a knowledge base holds, in order: what a worker's entity tree is built from. */
     public static String of(KnowledgeBase kb) {
+        MessageDigest sha = sha256();
+        for (String name : kb.names()) sha.update((name + "\n").getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(sha.digest(), 0, 12);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String name : kb.names()) sha.update((name + "\n").getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(sha.digest(), 0, 12);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("this JVM has no SHA-256", e);
         }
     }
 }
